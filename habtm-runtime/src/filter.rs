@@ -1,0 +1,461 @@
+//! Typed filters: which rows, in which order, how many.
+//!
+//! Columns are the associated constants `#[derive(Model)]` writes (`Part::PART_NUMBER`), so a
+//! misspelled column or a value of the wrong type does not compile. Values are always bound
+//! as parameters, never written into the SQL text.
+
+use std::fmt::{self, Debug};
+use std::marker::PhantomData;
+
+use crate::backend::Backend;
+use crate::error::Result;
+use crate::model::{encode_error, Model};
+use crate::sql::SqlWriter;
+use crate::value::{DynValue, SqlType};
+
+/// Which rows of `M` a query returns, in which order, and how many.
+///
+/// `Filter::new()` (or `Filter::default()`) matches every row. Conditions added with
+/// [`filter`](Self::filter) must all hold; rows come ordered by id unless
+/// [`order_by`](Self::order_by) says otherwise.
+///
+/// ```ignore
+/// let filter = Filter::new()
+///     .filter(Part::PART_NUMBER.like("AX-%"))
+///     .order_by(Part::PART_NUMBER.desc())
+///     .limit(10)
+///     .skip(20);
+/// ```
+pub struct Filter<M> {
+    condition: Option<Node>,
+    order: Vec<(usize, Direction)>,
+    limit: Option<u64>,
+    skip: Option<u64>,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M> Default for Filter<M> {
+    fn default() -> Self {
+        Filter {
+            condition: None,
+            order: Vec::new(),
+            limit: None,
+            skip: None,
+            model: PhantomData,
+        }
+    }
+}
+
+impl<M> Debug for Filter<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Filter")
+            .field("condition", &self.condition)
+            .field("order", &self.order)
+            .field("limit", &self.limit)
+            .field("skip", &self.skip)
+            .finish()
+    }
+}
+
+impl<M: Model> Filter<M> {
+    /// A filter that matches every row.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps only rows where `condition` holds (in addition to earlier conditions).
+    #[must_use]
+    pub fn filter(mut self, condition: Condition<M>) -> Self {
+        self.condition = Some(match self.condition.take() {
+            None => condition.node,
+            Some(Node::All(mut all)) => {
+                all.push(condition.node);
+                Node::All(all)
+            }
+            Some(earlier) => Node::All(vec![earlier, condition.node]),
+        });
+        self
+    }
+
+    /// Orders by `order` after any earlier keys: `Part::NAME.desc()`, or a column for ascending.
+    #[must_use]
+    pub fn order_by(mut self, order: impl Into<Order<M>>) -> Self {
+        let order = order.into();
+        self.order.push((order.column, order.direction));
+        self
+    }
+
+    /// Returns at most `n` rows.
+    #[must_use]
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    #[must_use]
+    pub fn skip(mut self, n: u64) -> Self {
+        self.skip = Some(n);
+        self
+    }
+
+    /// Appends `<prefix><condition>` when there is a condition, binding its values.
+    pub(crate) fn write_where<DB: Backend>(
+        &self,
+        w: &mut SqlWriter,
+        args: &mut DB::Arguments,
+        prefix: &str,
+    ) -> Result<()> {
+        if let Some(condition) = &self.condition {
+            w.push(prefix);
+            condition.write::<DB>(w, args, M::def().columns)?;
+        }
+        Ok(())
+    }
+
+    /// Appends `ORDER BY` (the id when none was asked for), `LIMIT` and `OFFSET`.
+    pub(crate) fn write_tail(&self, w: &mut SqlWriter) {
+        let def = M::def();
+        w.push(" ORDER BY ");
+        if self.order.is_empty() {
+            w.qualified("t", def.id_column().name);
+        }
+        for (i, (column, direction)) in self.order.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.qualified("t", def.columns[*column].name).push(match direction {
+                Direction::Asc => " ASC",
+                Direction::Desc => " DESC",
+            });
+        }
+        let dialect = w.dialect;
+        dialect.limit_offset(self.limit, self.skip, &mut w.sql);
+    }
+}
+
+/// A column of model `M` holding values of type `T`, for building conditions and orders.
+pub struct Column<M, T> {
+    index: usize,
+    marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({})", self.index)
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// The column at `index` in [`ModelDef::columns`](crate::ModelDef::columns).
+    #[doc(hidden)]
+    pub const fn new(index: usize) -> Self {
+        Column {
+            index,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<M: Model, T: SqlType + Debug> Column<M, T> {
+    fn compare(self, op: CompareOp, value: impl Into<T>) -> Condition<M> {
+        Condition::from(Node::Compare {
+            column: self.index,
+            op,
+            value: Box::new(value.into()),
+        })
+    }
+
+    /// `column = value`.
+    pub fn eq(self, value: impl Into<T>) -> Condition<M> {
+        self.compare(CompareOp::Eq, value)
+    }
+
+    /// `column <> value`.
+    pub fn ne(self, value: impl Into<T>) -> Condition<M> {
+        self.compare(CompareOp::Ne, value)
+    }
+
+    /// `column < value`.
+    pub fn lt(self, value: impl Into<T>) -> Condition<M> {
+        self.compare(CompareOp::Lt, value)
+    }
+
+    /// `column <= value`.
+    pub fn le(self, value: impl Into<T>) -> Condition<M> {
+        self.compare(CompareOp::Le, value)
+    }
+
+    /// `column > value`.
+    pub fn gt(self, value: impl Into<T>) -> Condition<M> {
+        self.compare(CompareOp::Gt, value)
+    }
+
+    /// `column >= value`.
+    pub fn ge(self, value: impl Into<T>) -> Condition<M> {
+        self.compare(CompareOp::Ge, value)
+    }
+
+    fn membership<V: Into<T>>(self, negated: bool, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        let values = values
+            .into_iter()
+            .map(|v| Box::new(v.into()) as Box<dyn DynValue>)
+            .collect();
+        Condition::from(Node::In {
+            column: self.index,
+            negated,
+            values,
+        })
+    }
+
+    /// `column IN (values)`; an empty list matches nothing.
+    pub fn is_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        self.membership(false, values)
+    }
+
+    /// `column NOT IN (values)`; an empty list matches everything.
+    pub fn not_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        self.membership(true, values)
+    }
+
+    /// `column LIKE pattern` (`%` and `_` wildcards; case sensitivity is the database's).
+    pub fn like(self, pattern: impl Into<String>) -> Condition<M> {
+        Condition::from(Node::Like {
+            column: self.index,
+            negated: false,
+            pattern: pattern.into(),
+        })
+    }
+
+    /// `column NOT LIKE pattern`.
+    pub fn not_like(self, pattern: impl Into<String>) -> Condition<M> {
+        Condition::from(Node::Like {
+            column: self.index,
+            negated: true,
+            pattern: pattern.into(),
+        })
+    }
+
+    /// `column IS NULL`.
+    pub fn is_null(self) -> Condition<M> {
+        Condition::from(Node::Null {
+            column: self.index,
+            negated: false,
+        })
+    }
+
+    /// `column IS NOT NULL`.
+    pub fn is_not_null(self) -> Condition<M> {
+        Condition::from(Node::Null {
+            column: self.index,
+            negated: true,
+        })
+    }
+
+    /// Ascending order on this column.
+    pub fn asc(self) -> Order<M> {
+        Order {
+            column: self.index,
+            direction: Direction::Asc,
+            model: PhantomData,
+        }
+    }
+
+    /// Descending order on this column.
+    pub fn desc(self) -> Order<M> {
+        Order {
+            column: self.index,
+            direction: Direction::Desc,
+            model: PhantomData,
+        }
+    }
+}
+
+/// One sort key of a [`Filter`].
+pub struct Order<M> {
+    column: usize,
+    direction: Direction,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model, T: SqlType + Debug> From<Column<M, T>> for Order<M> {
+    fn from(column: Column<M, T>) -> Self {
+        column.asc()
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Asc,
+    Desc,
+}
+
+/// A boolean condition on the columns of `M`; combine with [`and`](Self::and),
+/// [`or`](Self::or) and [`not`](Self::not) (or `!`).
+pub struct Condition<M> {
+    node: Node,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M> Debug for Condition<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+impl<M> Condition<M> {
+    fn from(node: Node) -> Self {
+        Condition {
+            node,
+            model: PhantomData,
+        }
+    }
+
+    /// Both conditions hold.
+    #[must_use]
+    pub fn and(self, other: Condition<M>) -> Self {
+        Condition::all([self, other])
+    }
+
+    /// At least one of the conditions holds.
+    #[must_use]
+    pub fn or(self, other: Condition<M>) -> Self {
+        Condition::any([self, other])
+    }
+
+    /// Every condition holds; true for none.
+    pub fn all(conditions: impl IntoIterator<Item = Condition<M>>) -> Self {
+        Condition::from(Node::All(conditions.into_iter().map(|c| c.node).collect()))
+    }
+
+    /// At least one condition holds; false for none.
+    pub fn any(conditions: impl IntoIterator<Item = Condition<M>>) -> Self {
+        Condition::from(Node::Any(conditions.into_iter().map(|c| c.node).collect()))
+    }
+}
+
+impl<M> std::ops::Not for Condition<M> {
+    type Output = Condition<M>;
+
+    /// The condition does not hold.
+    fn not(self) -> Self::Output {
+        Condition::from(Node::Not(Box::new(self.node)))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    fn sql(self) -> &'static str {
+        match self {
+            CompareOp::Eq => " = ",
+            CompareOp::Ne => " <> ",
+            CompareOp::Lt => " < ",
+            CompareOp::Le => " <= ",
+            CompareOp::Gt => " > ",
+            CompareOp::Ge => " >= ",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Node {
+    Compare {
+        column: usize,
+        op: CompareOp,
+        value: Box<dyn DynValue>,
+    },
+    In {
+        column: usize,
+        negated: bool,
+        values: Vec<Box<dyn DynValue>>,
+    },
+    Like {
+        column: usize,
+        negated: bool,
+        pattern: String,
+    },
+    Null {
+        column: usize,
+        negated: bool,
+    },
+    All(Vec<Node>),
+    Any(Vec<Node>),
+    Not(Box<Node>),
+}
+
+impl Node {
+    fn write<DB: Backend>(
+        &self,
+        w: &mut SqlWriter,
+        args: &mut DB::Arguments,
+        columns: &[crate::ColumnDef],
+    ) -> Result<()> {
+        let column = |w: &mut SqlWriter, index: usize| {
+            w.qualified("t", columns[index].name);
+        };
+        match self {
+            Node::Compare { column: c, op, value } => {
+                column(w, *c);
+                w.push(op.sql()).param();
+                DB::bind_dyn(args, value.as_ref()).map_err(encode_error)?;
+            }
+            Node::In { values, negated, .. } if values.is_empty() => {
+                w.push(if *negated { "1 = 1" } else { "1 = 0" });
+            }
+            Node::In { column: c, negated, values } => {
+                column(w, *c);
+                w.push(if *negated { " NOT IN " } else { " IN " }).param_list(values.len());
+                for value in values {
+                    DB::bind_dyn(args, value.as_ref()).map_err(encode_error)?;
+                }
+            }
+            Node::Like { column: c, negated, pattern } => {
+                column(w, *c);
+                w.push(if *negated { " NOT LIKE " } else { " LIKE " }).param();
+                DB::bind(args, pattern).map_err(encode_error)?;
+            }
+            Node::Null { column: c, negated } => {
+                column(w, *c);
+                w.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Node::All(nodes) | Node::Any(nodes) if nodes.is_empty() => {
+                w.push(if matches!(self, Node::All(_)) { "1 = 1" } else { "1 = 0" });
+            }
+            Node::All(nodes) | Node::Any(nodes) => {
+                let joiner = if matches!(self, Node::All(_)) { " AND " } else { " OR " };
+                w.push("(");
+                for (i, node) in nodes.iter().enumerate() {
+                    if i > 0 {
+                        w.push(joiner);
+                    }
+                    node.write::<DB>(w, args, columns)?;
+                }
+                w.push(")");
+            }
+            Node::Not(node) => {
+                w.push("NOT (");
+                node.write::<DB>(w, args, columns)?;
+                w.push(")");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+//! Runtime support for `habtm`: the [`Model`] trait, relation operations, filters, schema
+//! and errors. Use it through the `habtm` crate, which re-exports everything here.
+
+mod backend;
+mod error;
+mod filter;
+mod model;
+mod relation;
+mod schema;
+mod sql;
+mod value;
+
+pub use backend::{Backend, Dialect};
+pub use error::{Error, Result};
+pub use filter::{Column, Condition, Filter, Order};
+pub use model::{ColumnDef, Model, ModelDef, ModelStatements};
+pub use relation::{Related, RelationDef, RelationStatements, Unsaved};
+pub use schema::Schema;
+pub use sql::StatementCache;
+pub use value::{DynValue, SqlType};
+
+/// What generated code calls; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::backend::Backend;
+    pub use crate::model::{create, delete_by_id, find, find_by_id, save};
+    pub use sqlx::error::BoxDynError;
+    pub use sqlx::{Acquire, Database};
+
+    /// The driver's type name for `T` on `dialect`, for DDL.
+    pub fn sql_type<T: crate::SqlType>(dialect: crate::Dialect) -> String {
+        match dialect {
+            #[cfg(feature = "sqlite")]
+            crate::Dialect::Sqlite => <sqlx::Sqlite as Backend>::type_name::<T>(),
+            #[cfg(feature = "postgres")]
+            crate::Dialect::Postgres => <sqlx::Postgres as Backend>::type_name::<T>(),
+            #[cfg(feature = "mysql")]
+            crate::Dialect::MySql => <sqlx::MySql as Backend>::type_name::<T>(),
+            #[allow(unreachable_patterns)]
+            _ => String::new(),
+        }
+    }
+
+    /// Converts a generated id; `None` when it does not fit.
+    pub fn id_from_i64<T: TryFrom<i64>>(value: i64) -> Option<T> {
+        T::try_from(value).ok()
+    }
+}

@@ -1,0 +1,1 @@
+pub use habtm_derive::Model;
