@@ -1,2 +1,35 @@
+//! `#[derive(Model)]` for habtm. Use it through the `habtm` crate.
+//!
+//! The pipeline: [`attr`] reads the attributes, [`ast`] resolves names and defaults into the
+//! model, [`check`] applies the rules that span several attributes, [`expand`] writes the
+//! items. Every error is collected and reported at once, on the user's token.
+
+mod ast;
+mod attr;
+mod check;
+mod expand;
+mod naming;
+
+use darling::FromDeriveInput;
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Derives `habtm::Model` and, for each `#[relation(has_and_belongs_to_many, ...)]`, a typed
+/// accessor. See the `habtm` crate for the attributes and the generated items.
 #[proc_macro_derive(Model, attributes(model, relation))]
-pub fn derive_model(_i: proc_macro::TokenStream) -> proc_macro::TokenStream { proc_macro::TokenStream::new() }
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input).unwrap_or_else(darling::Error::write_errors).into()
+}
+
+fn derive(input: &DeriveInput) -> darling::Result<proc_macro2::TokenStream> {
+    let mut errors = darling::Error::accumulator();
+    let attrs = errors.handle(attr::ModelAttrs::from_derive_input(input));
+    let model = attrs.as_ref().and_then(|attrs| ast::Model::from_input(attrs, &mut errors));
+    if let Some(model) = &model {
+        check::check(model, &mut errors);
+    }
+    errors.finish()?;
+    let model = model.ok_or_else(|| darling::Error::custom("the model could not be read").with_span(&input.ident))?;
+    Ok(expand::expand(&model))
+}

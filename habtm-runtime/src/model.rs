@@ -54,6 +54,8 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
 pub struct ModelDef {
     /// The Rust name of the model (`Assembly`).
     pub name: &'static str,
+    /// The plural of the name (`Assemblies`), as LoopBack's REST paths use it.
+    pub plural: &'static str,
     /// The table (`Assembly`, or `#[model(table = "...")]`).
     pub table: &'static str,
     /// Every column, in field order.

@@ -1,0 +1,140 @@
+//! Rules that span several attributes; one function per rule.
+
+use std::collections::HashMap;
+
+use darling::error::Accumulator;
+use proc_macro2::Span;
+
+use crate::ast::{Model, SqlName};
+
+/// Runs every rule, collecting all errors.
+pub fn check(model: &Model<'_>, errors: &mut Accumulator) {
+    sql_names(model, errors);
+    distinct_columns(model, errors);
+    distinct_accessors(model, errors);
+    distinct_join_tables(model, errors);
+    distinct_join_keys(model, errors);
+}
+
+/// The longest identifier every dialect accepts (PostgreSQL's limit; MySQL allows 64).
+const MAX_NAME_BYTES: usize = 63;
+
+fn error(message: String, span: Span) -> darling::Error {
+    darling::Error::custom(message).with_span(&span)
+}
+
+/// Names reaching SQL are quotable everywhere: `table = "my\"table"` is rejected.
+fn sql_name(name: &SqlName, what: &str, errors: &mut Accumulator) {
+    let problem = if name.value.is_empty() {
+        Some("is empty".to_owned())
+    } else if name.value.len() > MAX_NAME_BYTES {
+        Some(format!("is {} bytes long; the limit is {MAX_NAME_BYTES}", name.value.len()))
+    } else {
+        name.value
+            .chars()
+            .find(|c| matches!(c, '"' | '`' | '\'' | '\0') || c.is_control())
+            .map(|c| format!("contains {c:?}"))
+    };
+    if let Some(problem) = problem {
+        errors.push(error(
+            format!(
+                "the {what} `{}` {problem}: SQL names must be 1 to {MAX_NAME_BYTES} bytes without quotes or control characters",
+                name.value.escape_debug()
+            ),
+            name.span,
+        ));
+    }
+}
+
+/// Every table and column name can be quoted on every dialect: `#[model(column = "")]` is an error.
+fn sql_names(model: &Model<'_>, errors: &mut Accumulator) {
+    sql_name(&model.table, "table name", errors);
+    for field in &model.fields {
+        sql_name(&field.column, "column name", errors);
+    }
+    for relation in &model.relations {
+        sql_name(&relation.join_table, "join table", errors);
+        sql_name(&relation.owner_key, "join column", errors);
+        sql_name(&relation.target_key, "join column", errors);
+    }
+}
+
+/// Two fields cannot share a column: `a: i64, #[model(column = "a")] b: i64` is an error.
+fn distinct_columns(model: &Model<'_>, errors: &mut Accumulator) {
+    let mut seen = HashMap::new();
+    for field in &model.fields {
+        if let Some(first) = seen.insert(field.column.value.as_str(), field.name()) {
+            errors.push(error(
+                format!("the column `{}` is already used by `{first}`: give this field another `column`", field.column.value),
+                field.column.span,
+            ));
+        }
+    }
+}
+
+/// Methods the derive writes on the model itself, which an accessor must not shadow.
+const MODEL_METHODS: &[&str] = &["create", "find", "find_by_id", "save", "delete_by_id"];
+
+/// Each relation has its own accessor: two `model = "Part"` need `name = "..."` on one.
+fn distinct_accessors(model: &Model<'_>, errors: &mut Accumulator) {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for relation in &model.relations {
+        let accessor = relation.accessor.to_string();
+        if MODEL_METHODS.contains(&accessor.as_str()) {
+            errors.push(error(
+                format!("the accessor `{accessor}` would hide `{}::{accessor}`: choose another `name`", model.name),
+                relation.accessor.span(),
+            ));
+        }
+        if let Some(first) = seen.insert(accessor.clone(), &relation.target_name) {
+            errors.push(error(
+                format!(
+                    "the accessor `{accessor}` is already taken by the relation to `{first}`: give this relation its own `name = \"...\"`"
+                ),
+                relation.accessor.span(),
+            ));
+        }
+    }
+}
+
+/// Two relations cannot share a join table: a second relation to `Part` needs its own
+/// `through_table`, or both would read and write the same links.
+fn distinct_join_tables(model: &Model<'_>, errors: &mut Accumulator) {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for relation in &model.relations {
+        if let Some(first) = seen.insert(relation.join_table.value.as_str(), &relation.target_name) {
+            let fix = if relation.explicit_join_table {
+                "choose another `through_table`"
+            } else {
+                "give this relation its own `through_table = \"...\"`"
+            };
+            errors.push(error(
+                format!(
+                    "the join table `{}` already links `{}` to `{first}`: {fix}",
+                    relation.join_table.value, model.name
+                ),
+                if relation.explicit_join_table { relation.join_table.span } else { relation.span },
+            ));
+        }
+    }
+}
+
+/// The two join columns differ: `foreign_key = "x", key_through = "x"` is an error.
+fn distinct_join_keys(model: &Model<'_>, errors: &mut Accumulator) {
+    for relation in &model.relations {
+        if relation.owner_key.value == relation.target_key.value {
+            let hint = if relation.is_self {
+                "a relation of a model to itself needs two columns"
+            } else {
+                "each side needs its own column"
+            };
+            errors.push(error(
+                format!(
+                    "both join columns are `{}`: {hint}; set `foreign_key` and `key_through` to different names",
+                    relation.owner_key.value
+                ),
+                relation.target_key.span,
+            ));
+        }
+    }
+}

@@ -1,0 +1,553 @@
+//! Writing the items: `NewAssembly`, `impl Model`, the model's methods and filter columns,
+//! and one accessor struct (`AssemblyParts`) per relation.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::Ident;
+
+use crate::ast::{Model, Relation};
+use crate::naming;
+
+pub fn expand(model: &Model<'_>) -> TokenStream {
+    let new_struct = new_struct(model);
+    let model_impl = model_impl(model);
+    let inherent = inherent_impl(model);
+    let accessors = model.relations.iter().map(|r| accessor_struct(model, r));
+    quote! {
+        #new_struct
+        #model_impl
+        #inherent
+        #(#accessors)*
+    }
+}
+
+fn new_ident(model: &Model<'_>) -> Ident {
+    format_ident!("New{}", model.name)
+}
+
+/// SQLite-style quoting, for doc comments.
+fn q(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+/// The generic parameters and bounds every database method takes.
+fn db_generics() -> (TokenStream, TokenStream) {
+    (
+        quote!(<'__c, __A>),
+        quote! {
+            where
+                __A: ::habtm::__private::Acquire<'__c>,
+                <__A as ::habtm::__private::Acquire<'__c>>::Database: ::habtm::Backend,
+        },
+    )
+}
+
+/// The fields of `NewAssembly`: every field but a generated id.
+fn new_fields<'m>(model: &'m Model<'m>) -> impl Iterator<Item = &'m crate::ast::Field<'m>> {
+    model.fields.iter().enumerate().filter(|(i, _)| !(model.id_generated && *i == model.id)).map(|(_, f)| f)
+}
+
+fn new_struct(model: &Model<'_>) -> TokenStream {
+    let vis = model.vis;
+    let ident = new_ident(model);
+    let doc = if model.id_generated {
+        format!(
+            " The values for a new [`{}`]: every field but `{}`, which the database generates.",
+            model.name,
+            model.id_field().name()
+        )
+    } else {
+        format!(" The values for a new [`{}`]: every field, the id included.", model.name)
+    };
+    let fields = new_fields(model).map(|f| {
+        let (ident, ty, docs) = (f.ident, f.ty, &f.docs);
+        quote!(#(#docs)* pub #ident: #ty,)
+    });
+    quote! {
+        #[doc = #doc]
+        #vis struct #ident {
+            #(#fields)*
+        }
+    }
+}
+
+fn model_impl(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let new = new_ident(model);
+    let id = model.id_field();
+    let (id_ident, id_ty) = (id.ident, id.ty);
+    let (name, table) = (&model.name, &model.table.value);
+    let plural = &model.plural;
+    let id_index = model.id;
+    let id_generated = model.id_generated;
+
+    let columns = model.fields.iter().map(|f| {
+        let (column, field, nullable, ty) = (&f.column.value, f.name(), f.nullable, f.ty);
+        quote_spanned! {ty.span()=>
+            ::habtm::ColumnDef {
+                name: #column,
+                field: #field,
+                nullable: #nullable,
+                sql_type: ::habtm::__private::sql_type::<#ty>,
+            }
+        }
+    });
+    let relation_fns = model.relations.iter().map(|r| relation_fn(model, r));
+
+    let decode = model.fields.iter().enumerate().map(|(i, f)| {
+        let (field, ty) = (f.ident, f.ty);
+        quote_spanned! {ty.span()=>
+            #field: <__DB as ::habtm::Backend>::get::<#ty>(__row, #i)?,
+        }
+    });
+    let bind = |source: TokenStream| {
+        let binds = model.value_fields().map(|f| {
+            let (field, ty) = (f.ident, f.ty);
+            quote_spanned! {ty.span()=>
+                <__DB as ::habtm::Backend>::bind::<#ty>(__args, &#source.#field)?;
+            }
+        });
+        quote!(#(#binds)*)
+    };
+    let bind_self = bind(quote!(self));
+    let bind_new = bind(quote!(__new));
+    let value_fields: Vec<&Ident> = model.value_fields().map(|f| f.ident).collect();
+
+    let (new_id, id_from_generated) = if id_generated {
+        (
+            quote!(::core::option::Option::None),
+            quote!(::habtm::__private::id_from_i64(__value)),
+        )
+    } else {
+        (
+            quote!(::core::option::Option::Some(&__new.#id_ident)),
+            quote!({
+                let _ = __value;
+                ::core::option::Option::None
+            }),
+        )
+    };
+    let id_type = quote_spanned!(id_ty.span()=> type Id = #id_ty;);
+    let private = quote!(::habtm::__private);
+
+    quote! {
+        #[automatically_derived]
+        impl ::habtm::Model for #ident {
+            #id_type
+            type New = #new;
+
+            fn def() -> &'static ::habtm::ModelDef {
+                static DEF: ::habtm::ModelDef = ::habtm::ModelDef {
+                    name: #name,
+                    plural: #plural,
+                    table: #table,
+                    columns: &[#(#columns),*],
+                    id: #id_index,
+                    id_generated: #id_generated,
+                    relations: &[#(#relation_fns),*],
+                    statements: ::habtm::StatementCache::new(),
+                };
+                &DEF
+            }
+
+            fn id(&self) -> &#id_ty {
+                &self.#id_ident
+            }
+
+            fn decode<__DB: ::habtm::Backend>(
+                __row: &<__DB as #private::Database>::Row,
+            ) -> ::core::result::Result<Self, #private::sqlx::Error> {
+                ::core::result::Result::Ok(Self { #(#decode)* })
+            }
+
+            fn bind_columns<__DB: ::habtm::Backend>(
+                &self,
+                __args: &mut <__DB as #private::Database>::Arguments,
+            ) -> ::core::result::Result<(), #private::BoxDynError> {
+                #bind_self
+                ::core::result::Result::Ok(())
+            }
+
+            fn bind_new_columns<__DB: ::habtm::Backend>(
+                __new: &#new,
+                __args: &mut <__DB as #private::Database>::Arguments,
+            ) -> ::core::result::Result<(), #private::BoxDynError> {
+                #bind_new
+                ::core::result::Result::Ok(())
+            }
+
+            fn new_id(__new: &#new) -> ::core::option::Option<&#id_ty> {
+                #new_id
+            }
+
+            fn id_from_generated(__value: i64) -> ::core::option::Option<#id_ty> {
+                #id_from_generated
+            }
+
+            fn from_new(__new: #new, __id: #id_ty) -> Self {
+                Self {
+                    #id_ident: __id,
+                    #(#value_fields: __new.#value_fields,)*
+                }
+            }
+        }
+    }
+}
+
+fn relation_fn_ident(relation: &Relation) -> Ident {
+    format_ident!("__habtm_relation_{}", relation.accessor)
+}
+
+fn relation_fn(model: &Model<'_>, relation: &Relation) -> TokenStream {
+    let (ident, f) = (model.ident, relation_fn_ident(relation));
+    quote!(#ident::#f)
+}
+
+fn inherent_impl(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let new = new_ident(model);
+    let id_ty = model.id_field().ty;
+    let (generics, bounds) = db_generics();
+    let table = q(&model.table.value);
+    let id_column = q(&model.id_field().column.value);
+    let name = &model.name;
+
+    let columns = model.fields.iter().enumerate().map(|(i, f)| {
+        let constant = format_ident!("{}", naming::column_const(&f.name()), span = f.ident.span());
+        let ty = f.ty;
+        let doc = format!(
+            " The `{}` column, for filters: `Filter::new().filter({name}::{constant}.eq(...))`.",
+            f.column.value
+        );
+        quote! {
+            #[doc = #doc]
+            pub const #constant: ::habtm::Column<Self, #ty> = ::habtm::Column::new(#i);
+        }
+    });
+
+    let create_doc = format!(" Inserts a row into {table} and returns it as stored (one `INSERT`).");
+    let find_by_id_doc = format!(" The row of {table} with this id: `SELECT ... WHERE {id_column} = ?`.");
+    let find_doc = format!(
+        " The rows of {table} matching `filter`, ordered by {id_column} unless it orders them."
+    );
+    let save_doc = format!(
+        " Writes every field to this row: `UPDATE {table} SET ... WHERE {id_column} = ?`.\n\n\
+         Fails with `Error::NotFound` if the row does not exist."
+    );
+    let delete_doc = format!(
+        " Deletes the row: `DELETE FROM {table} WHERE {id_column} = ?`; its links go with it \
+         (`ON DELETE CASCADE`). Returns whether a row was deleted."
+    );
+
+    let accessors = model.relations.iter().map(|r| accessor_methods(model, r));
+
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #(#columns)*
+
+            #[doc = #create_doc]
+            pub async fn create #generics (db: __A, new: #new) -> ::habtm::Result<Self> #bounds {
+                ::habtm::__private::create::<Self, __A>(db, new).await
+            }
+
+            #[doc = #find_by_id_doc]
+            pub async fn find_by_id #generics (db: __A, id: #id_ty) -> ::habtm::Result<::core::option::Option<Self>> #bounds {
+                ::habtm::__private::find_by_id::<Self, __A>(db, &id).await
+            }
+
+            #[doc = #find_doc]
+            pub async fn find #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<::std::vec::Vec<Self>> #bounds {
+                ::habtm::__private::find::<Self, __A>(db, &filter).await
+            }
+
+            #[doc = #save_doc]
+            pub async fn save #generics (&self, db: __A) -> ::habtm::Result<()> #bounds {
+                ::habtm::__private::save::<Self, __A>(db, self).await
+            }
+
+            #[doc = #delete_doc]
+            pub async fn delete_by_id #generics (db: __A, id: #id_ty) -> ::habtm::Result<bool> #bounds {
+                ::habtm::__private::delete_by_id::<Self, __A>(db, &id).await
+            }
+
+            #(#accessors)*
+        }
+    }
+}
+
+fn accessor_struct_ident(model: &Model<'_>, relation: &Relation) -> Ident {
+    let name = naming::accessor_struct(&model.name, &relation.accessor.to_string());
+    Ident::new(&name, relation.accessor.span())
+}
+
+/// `parts()`, `parts_of(id)` and the hidden relation description on the model.
+fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
+    let accessor = &relation.accessor;
+    let accessor_of = format_ident!("{}_of", accessor);
+    let strukt = accessor_struct_ident(model, relation);
+    let id_field = model.id_field().ident;
+    let id_ty = model.id_field().ty;
+    let f = relation_fn_ident(relation);
+    let owner = model.ident;
+    let target = &relation.target;
+    let target_def = quote_spanned!(relation.target_span=> <#target as ::habtm::Model>::def);
+    let (name, join_table) = (accessor.to_string(), &relation.join_table.value);
+    let (owner_key, target_key) = (&relation.owner_key.value, &relation.target_key.value);
+    let doc = format!(
+        " The `{}` rows linked to this `{}` through {}.",
+        relation.target_name,
+        model.name,
+        q(join_table)
+    );
+    let doc_of = format!(" The `{}` rows linked to the `{}` with this id, without loading it.", relation.target_name, model.name);
+    quote! {
+        #[doc = #doc]
+        pub fn #accessor(&self) -> #strukt {
+            #strukt(::habtm::Related::new(Self::#f(), ::core::clone::Clone::clone(&self.#id_field)))
+        }
+
+        #[doc = #doc_of]
+        pub fn #accessor_of(id: #id_ty) -> #strukt {
+            #strukt(::habtm::Related::new(Self::#f(), id))
+        }
+
+        #[doc(hidden)]
+        pub fn #f() -> &'static ::habtm::RelationDef {
+            static RELATION: ::habtm::RelationDef = ::habtm::RelationDef {
+                name: #name,
+                owner: <#owner as ::habtm::Model>::def,
+                target: #target_def,
+                join_table: #join_table,
+                owner_key: #owner_key,
+                target_key: #target_key,
+                statements: ::habtm::StatementCache::new(),
+            };
+            &RELATION
+        }
+    }
+}
+
+/// `AssemblyParts`: every relation method, delegating to `habtm::Related`.
+fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
+    let vis = model.vis;
+    let owner = model.ident;
+    let strukt = accessor_struct_ident(model, relation);
+    let target = &relation.target;
+    let target = quote_spanned!(relation.target_span=> #target);
+    let target_id = quote!(<#target as ::habtm::Model>::Id);
+    let target_new = quote!(<#target as ::habtm::Model>::New);
+    let (generics, bounds) = db_generics();
+
+    let join = q(&relation.join_table.value);
+    let ok = q(&relation.owner_key.value);
+    let tk = q(&relation.target_key.value);
+    let (owner_name, target_name) = (&model.name, &relation.target_name);
+    let pair = format!("{ok} = ? AND {tk} = ?");
+
+    let struct_doc = format!(
+        " The `{target_name}` rows linked to one `{owner_name}`, through the join table {join} \
+         ({ok}, {tk}). Returned by [`{owner_name}::{}`].",
+        relation.accessor
+    );
+    let docs = Docs {
+        find: format!(
+            " The linked `{target_name}` rows matching `filter`, which acts on `{target_name}`'s columns: one \
+             `SELECT ... INNER JOIN {join} ... WHERE {ok} = ?` with the filter's conditions, order, limit and skip."
+        ),
+        all: format!(" Every linked `{target_name}`, ordered by id: one `SELECT ... INNER JOIN {join}`."),
+        build: format!(
+            " A new `{target_name}` that nothing writes until [`save`](::habtm::Unsaved::save), which works like `create`."
+        ),
+        create: format!(
+            " Inserts a `{target_name}` and links it, in one transaction: `INSERT` into its table, then into {join}. \
+             Both happen or neither; a missing `{owner_name}` is `Error::NotFound`."
+        ),
+        add: format!(
+            " Links an existing `{target_name}`: one `INSERT INTO {join} ({ok}, {tk}) SELECT ...` that \
+             ignores an existing link, so adding twice is a no-op. A missing `{target_name}` or `{owner_name}` \
+             is `Error::NotFound` and nothing is written."
+        ),
+        remove: format!(
+            " Unlinks a `{target_name}`, which stays: `DELETE FROM {join} WHERE {pair}`. \
+             Returns whether a link was removed."
+        ),
+        find_by_id: format!(
+            " The `{target_name}` with this id, only if it is linked: one `SELECT ... INNER JOIN {join}`."
+        ),
+        update_by_id: format!(
+            " Writes `data` to the `{target_name}` with this id, only if it is linked: \
+             `UPDATE ... WHERE id = ? AND EXISTS (SELECT 1 FROM {join} WHERE {pair})`. \
+             The id never changes; `None` if it is not linked."
+        ),
+        destroy: format!(
+            " Deletes the `{target_name}` with this id, only if it is linked, with every row of {join} \
+             that points at it, in one transaction. Returns whether it was deleted."
+        ),
+        exists: format!(" Whether this `{target_name}` is linked: `SELECT 1 FROM {join} WHERE {pair}`."),
+        count: format!(" How many `{target_name}` rows are linked: one `SELECT COUNT(*) ... INNER JOIN {join}`."),
+        count_where: format!(
+            " How many linked `{target_name}` rows match `filter`'s conditions (its order, limit and skip are ignored)."
+        ),
+        clear: format!(
+            " Unlinks every `{target_name}`; the rows stay: `DELETE FROM {join} WHERE {ok} = ?`. \
+             Returns how many links were removed."
+        ),
+        ids: format!(" The ids of the linked `{target_name}` rows, ascending: `SELECT {tk} FROM {join} WHERE {ok} = ?`."),
+        set: format!(
+            " Makes the linked `{target_name}` rows exactly `ids`, in one transaction that locks the `{owner_name}` \
+             row and writes only the difference (one `DELETE` and one `INSERT` per chunk). \
+             A missing `{target_name}` is `Error::NotFound` and nothing changes."
+        ),
+        add_many: format!(
+            " Links every `{target_name}` in `ids`, in one transaction with one `INSERT` per chunk; existing links \
+             are kept. A missing `{target_name}` is `Error::NotFound` and nothing is written. Returns how many \
+             links are new."
+        ),
+        remove_many: format!(
+            " Unlinks every `{target_name}` in `ids`, in one transaction with one `DELETE` per chunk. Returns how \
+             many links were removed."
+        ),
+    };
+    let Docs {
+        find,
+        all,
+        build,
+        create,
+        add,
+        remove,
+        find_by_id,
+        update_by_id,
+        destroy,
+        exists,
+        count,
+        count_where,
+        clear,
+        ids,
+        set,
+        add_many,
+        remove_many,
+    } = docs;
+    let ids_generics = quote!(<'__c, __A, __I>);
+    let ids_bounds = quote! {
+        where
+            __A: ::habtm::__private::Acquire<'__c>,
+            <__A as ::habtm::__private::Acquire<'__c>>::Database: ::habtm::Backend,
+            __I: ::core::iter::IntoIterator<Item = #target_id>,
+    };
+
+    quote! {
+        #[doc = #struct_doc]
+        #[derive(Clone, Debug)]
+        #vis struct #strukt(::habtm::Related<#owner, #target>);
+
+        #[automatically_derived]
+        impl #strukt {
+            #[doc = #find]
+            pub async fn find #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<::std::vec::Vec<#target>> #bounds {
+                self.0.find(db, &filter).await
+            }
+
+            #[doc = #all]
+            pub async fn all #generics (&self, db: __A) -> ::habtm::Result<::std::vec::Vec<#target>> #bounds {
+                self.0.all(db).await
+            }
+
+            #[doc = #build]
+            pub fn build(&self, data: #target_new) -> ::habtm::Unsaved<#owner, #target> {
+                self.0.build(data)
+            }
+
+            #[doc = #create]
+            pub async fn create #generics (&self, db: __A, data: #target_new) -> ::habtm::Result<#target> #bounds {
+                self.0.create(db, data).await
+            }
+
+            #[doc = #add]
+            pub async fn add #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<()> #bounds {
+                self.0.add(db, id).await
+            }
+
+            #[doc = #remove]
+            pub async fn remove #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<bool> #bounds {
+                self.0.remove(db, id).await
+            }
+
+            #[doc = #find_by_id]
+            pub async fn find_by_id #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<::core::option::Option<#target>> #bounds {
+                self.0.find_by_id(db, id).await
+            }
+
+            #[doc = #update_by_id]
+            pub async fn update_by_id #generics (&self, db: __A, id: #target_id, data: #target_new) -> ::habtm::Result<::core::option::Option<#target>> #bounds {
+                self.0.update_by_id(db, id, &data).await
+            }
+
+            #[doc = #destroy]
+            pub async fn destroy #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<bool> #bounds {
+                self.0.destroy(db, id).await
+            }
+
+            #[doc = #exists]
+            pub async fn exists #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<bool> #bounds {
+                self.0.exists(db, id).await
+            }
+
+            #[doc = #count]
+            pub async fn count #generics (&self, db: __A) -> ::habtm::Result<u64> #bounds {
+                self.0.count(db).await
+            }
+
+            #[doc = #count_where]
+            pub async fn count_where #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<u64> #bounds {
+                self.0.count_where(db, &filter).await
+            }
+
+            #[doc = #clear]
+            pub async fn clear #generics (&self, db: __A) -> ::habtm::Result<u64> #bounds {
+                self.0.clear(db).await
+            }
+
+            #[doc = #ids]
+            pub async fn ids #generics (&self, db: __A) -> ::habtm::Result<::std::vec::Vec<#target_id>> #bounds {
+                self.0.ids(db).await
+            }
+
+            #[doc = #set]
+            pub async fn set #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<()> #ids_bounds {
+                self.0.set(db, ids).await
+            }
+
+            #[doc = #add_many]
+            pub async fn add_many #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<u64> #ids_bounds {
+                self.0.add_many(db, ids).await
+            }
+
+            #[doc = #remove_many]
+            pub async fn remove_many #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<u64> #ids_bounds {
+                self.0.remove_many(db, ids).await
+            }
+        }
+    }
+}
+
+struct Docs {
+    find: String,
+    all: String,
+    build: String,
+    create: String,
+    add: String,
+    remove: String,
+    find_by_id: String,
+    update_by_id: String,
+    destroy: String,
+    exists: String,
+    count: String,
+    count_where: String,
+    clear: String,
+    ids: String,
+    set: String,
+    add_many: String,
+    remove_many: String,
+}
