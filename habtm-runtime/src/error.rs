@@ -37,7 +37,7 @@ pub enum Error {
     },
 
     /// The database refused or failed the operation.
-    #[error("{operation} failed: {source}")]
+    #[error("{operation} failed")]
     Database {
         /// Which operation on which model or relation failed, e.g. `Assembly.parts.add`.
         operation: Cow<'static, str>,

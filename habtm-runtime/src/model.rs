@@ -293,8 +293,8 @@ where
     A: Acquire<'c>,
     A::Database: Backend,
 {
-    let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
-    w.push(&statements::<M, A::Database>().select);
+    let select = &statements::<M, A::Database>().select;
+    let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 0);
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
     filter.write_tail(&mut w);

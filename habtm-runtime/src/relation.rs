@@ -294,8 +294,8 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("find");
-        let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
-        w.push(&self.statements::<A::Database>().select);
+        let select = &self.statements::<A::Database>().select;
+        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
         filter.write_tail(&mut w);
@@ -538,8 +538,8 @@ impl<O: Model, T: Model> Related<O, T> {
         A: Acquire<'c>,
         A::Database: Backend,
     {
-        let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
-        w.push(&self.statements::<A::Database>().count);
+        let count = &self.statements::<A::Database>().count;
+        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
         let sql = AssertSqlSafe(w.finish()).into_sql_str();

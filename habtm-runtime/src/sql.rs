@@ -21,6 +21,13 @@ impl SqlWriter {
         }
     }
 
+    /// Continues `prefix`, a statement that already holds `binds` parameters.
+    pub(crate) fn continuing(dialect: Dialect, prefix: &str, binds: usize) -> Self {
+        let mut sql = String::with_capacity(prefix.len() + 64);
+        sql.push_str(prefix);
+        SqlWriter { dialect, sql, binds }
+    }
+
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.sql.push_str(text);
         self

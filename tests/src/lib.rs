@@ -254,3 +254,50 @@ macro_rules! on_every_backend {
         }
     };
 }
+
+/// Raw SQL for assertions that must look past habtm: counts, catalog rows.
+pub mod raw {
+    use habtm::sqlx::{self, Pool, SqlSafeStr};
+    use habtm::{Backend, Dialect};
+
+    fn sql(text: &str) -> sqlx::SqlStr {
+        sqlx::AssertSqlSafe(text.to_owned()).into_sql_str()
+    }
+
+    /// `name` quoted for `DB`.
+    pub fn q<DB: Backend>(name: &str) -> String {
+        DB::DIALECT.quote(name)
+    }
+
+    /// Runs a statement; returns the rows it changed.
+    pub async fn execute<DB: Backend>(pool: &Pool<DB>, text: &str) -> habtm::Result<u64> {
+        let mut conn = pool.acquire().await?;
+        Ok(DB::execute(&mut conn, sql(text), Default::default()).await?)
+    }
+
+    /// The first column of the first row, as an integer.
+    pub async fn int<DB: Backend>(pool: &Pool<DB>, text: &str) -> habtm::Result<i64> {
+        let mut conn = pool.acquire().await?;
+        let row = DB::fetch_optional(&mut conn, sql(text), Default::default()).await?;
+        Ok(DB::get::<i64>(&row.expect("a row"), 0)?)
+    }
+
+    /// Every row, each column as text.
+    pub async fn texts<DB: Backend>(pool: &Pool<DB>, text: &str, columns: usize) -> habtm::Result<Vec<Vec<String>>> {
+        let mut conn = pool.acquire().await?;
+        let rows = DB::fetch_all(&mut conn, sql(text), Default::default()).await?;
+        rows.iter()
+            .map(|row| (0..columns).map(|i| DB::get::<String>(row, i).map_err(Into::into)).collect())
+            .collect()
+    }
+
+    /// `SELECT COUNT(*) FROM <table>`.
+    pub async fn count_rows<DB: Backend>(pool: &Pool<DB>, table: &str) -> habtm::Result<i64> {
+        int(pool, &format!("SELECT COUNT(*) FROM {}", q::<DB>(table))).await
+    }
+
+    /// The dialect of `DB`.
+    pub fn dialect<DB: Backend>() -> Dialect {
+        DB::DIALECT
+    }
+}
