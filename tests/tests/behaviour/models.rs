@@ -33,3 +33,56 @@ pub fn new_part(number: &str) -> NewPart {
 pub fn new_assembly(name: &str) -> NewAssembly {
     NewAssembly { name: name.to_owned() }
 }
+
+/// Two relations between one pair: one through a renamed table with custom keys, one with
+/// the defaults.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(
+    has_and_belongs_to_many,
+    model = "Gadget",
+    through_table = "widget_gadget_links",
+    foreign_key = "widget_ref",
+    key_through = "gadget_ref"
+)]
+#[relation(has_and_belongs_to_many, model = "Gadget", name = "spare_gadgets")]
+pub struct Widget {
+    pub id: i64,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(
+    has_and_belongs_to_many,
+    model = "Widget",
+    through_table = "widget_gadget_links",
+    foreign_key = "gadget_ref",
+    key_through = "widget_ref"
+)]
+pub struct Gadget {
+    pub id: i64,
+    pub label: String,
+}
+
+/// A caller-supplied string key, a renamed table, a column named with a reserved word and a
+/// raw identifier.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "tags")]
+#[relation(has_and_belongs_to_many, model = "Part", name = "tagged_parts")]
+pub struct Tag {
+    #[model(id)]
+    pub code: String,
+    #[model(column = "desc")]
+    pub description: Option<String>,
+    pub r#type: String,
+}
+
+pub async fn all_tables<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    Schema::new()
+        .model::<Assembly>()
+        .model::<Part>()
+        .model::<Widget>()
+        .model::<Gadget>()
+        .model::<Tag>()
+        .create_all(pool)
+        .await
+}
