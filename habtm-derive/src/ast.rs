@@ -3,10 +3,9 @@
 
 use darling::FromMeta;
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitStr, Type, Visibility};
 
-use crate::attr::{FieldAttrs, ModelAttrs, RelationAttrs, RELATION};
+use crate::attr::{FieldAttrs, ModelAttrs, RELATION, RelationAttrs};
 use crate::naming;
 
 /// A name that reaches SQL, with the token it came from.
@@ -17,7 +16,10 @@ pub struct SqlName {
 
 impl SqlName {
     fn new(value: impl Into<String>, span: Span) -> Self {
-        SqlName { value: value.into(), span }
+        SqlName {
+            value: value.into(),
+            span,
+        }
     }
 
     fn from_lit(lit: &LitStr) -> Self {
@@ -49,8 +51,6 @@ pub struct Field<'a> {
 }
 
 pub struct Relation {
-    /// The whole `#[relation(...)]`, for errors about the relation as a whole.
-    pub span: Span,
     pub accessor: Ident,
     pub target: syn::Path,
     /// The last segment of `target`: the model's name.
@@ -69,7 +69,11 @@ impl Model<'_> {
     }
 
     pub fn value_fields(&self) -> impl Iterator<Item = &Field<'_>> {
-        self.fields.iter().enumerate().filter(|(i, _)| *i != self.id).map(|(_, f)| f)
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != self.id)
+            .map(|(_, f)| f)
     }
 }
 
@@ -107,11 +111,16 @@ fn is_integer(ty: &Type) -> bool {
 
 impl<'a> Model<'a> {
     /// Builds the model, or every error found on the way.
-    pub fn from_input(input: &'a ModelAttrs, errors: &mut darling::error::Accumulator) -> Option<Self> {
+    pub fn from_input(
+        input: &'a ModelAttrs,
+        errors: &mut darling::error::Accumulator,
+    ) -> Option<Self> {
         if !input.generics.params.is_empty() {
             errors.push(
-                darling::Error::custom("#[derive(Model)] does not support generic structs: remove the parameters")
-                    .with_span(&input.generics),
+                darling::Error::custom(
+                    "#[derive(Model)] does not support generic structs: remove the parameters",
+                )
+                .with_span(&input.generics),
             );
         }
         let fields = match &input.data {
@@ -137,10 +146,10 @@ impl<'a> Model<'a> {
         };
 
         let name = input.ident.unraw_string();
-        let table = input
-            .table
-            .as_ref()
-            .map_or_else(|| SqlName::new(&name, input.ident.span()), SqlName::from_lit);
+        let table = input.table.as_ref().map_or_else(
+            || SqlName::new(&name, input.ident.span()),
+            SqlName::from_lit,
+        );
 
         let fields_out: Vec<Field<'a>> = fields.fields.iter().map(field).collect();
         let id = find_id(&fields.fields, &input.ident, errors)?;
@@ -153,7 +162,10 @@ impl<'a> Model<'a> {
             }
         }
 
-        let plural = input.plural.as_ref().map_or_else(|| naming::plural(&name), LitStr::value);
+        let plural = input
+            .plural
+            .as_ref()
+            .map_or_else(|| naming::plural(&name), LitStr::value);
         Some(Model {
             ident: &input.ident,
             vis: &input.vis,
@@ -173,18 +185,28 @@ fn field(f: &FieldAttrs) -> Field<'_> {
     Field {
         ident,
         ty: &f.ty,
-        column: f
-            .column
-            .as_ref()
-            .map_or_else(|| SqlName::new(ident.unraw_string(), ident.span()), SqlName::from_lit),
+        column: f.column.as_ref().map_or_else(
+            || SqlName::new(ident.unraw_string(), ident.span()),
+            SqlName::from_lit,
+        ),
         nullable: type_name(&f.ty).as_deref() == Some("Option"),
-        docs: f.attrs.iter().filter(|a| a.path().is_ident("doc")).collect(),
+        docs: f
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .collect(),
     }
 }
 
 /// The field marked `#[model(id)]`, else the one named `id`.
-fn find_id(fields: &[FieldAttrs], ident: &Ident, errors: &mut darling::error::Accumulator) -> Option<usize> {
-    let marked: Vec<usize> = (0..fields.len()).filter(|&i| fields[i].id.is_present()).collect();
+fn find_id(
+    fields: &[FieldAttrs],
+    ident: &Ident,
+    errors: &mut darling::error::Accumulator,
+) -> Option<usize> {
+    let marked: Vec<usize> = (0..fields.len())
+        .filter(|&i| fields[i].id.is_present())
+        .collect();
     if let [_, extra @ ..] = marked.as_slice() {
         for &i in extra {
             errors.push(
@@ -194,7 +216,9 @@ fn find_id(fields: &[FieldAttrs], ident: &Ident, errors: &mut darling::error::Ac
         }
         return marked.first().copied();
     }
-    let named = fields.iter().position(|f| f.ident.as_ref().is_some_and(|i| i == "id"));
+    let named = fields
+        .iter()
+        .position(|f| f.ident.as_ref().is_some_and(|i| i == "id"));
     if named.is_none() {
         errors.push(
             darling::Error::custom(format!(
@@ -207,15 +231,17 @@ fn find_id(fields: &[FieldAttrs], ident: &Ident, errors: &mut darling::error::Ac
 }
 
 /// Integer ids are generated by the database unless `generated = false` says otherwise.
-fn id_generated(fields: &[FieldAttrs], id: usize, errors: &mut darling::error::Accumulator) -> bool {
+fn id_generated(
+    fields: &[FieldAttrs],
+    id: usize,
+    errors: &mut darling::error::Accumulator,
+) -> bool {
     for (i, f) in fields.iter().enumerate() {
-        if let Some(generated) = &f.generated {
-            if i != id {
-                errors.push(
-                    darling::Error::custom("`generated` applies to the id field only: remove it here")
-                        .with_span(&generated.span()),
-                );
-            }
+        if let Some(generated) = f.generated.as_ref().filter(|_| i != id) {
+            errors.push(
+                darling::Error::custom("`generated` applies to the id field only: remove it here")
+                    .with_span(&generated.span()),
+            );
         }
     }
     match &fields[id].generated {
@@ -231,7 +257,6 @@ fn relation(
     errors: &mut darling::error::Accumulator,
 ) -> Option<Relation> {
     let attrs = errors.handle(RelationAttrs::from_meta(&attr.meta))?;
-    let span = attr.span();
     if !attrs.has_and_belongs_to_many.is_present() {
         errors.push(
             darling::Error::custom(
@@ -302,20 +327,25 @@ fn relation(
             let table = naming::accessor_struct(owner, &accessor.to_string());
             (SqlName::new(table, model.span()), false)
         }
-        None => (SqlName::new(naming::join_table(owner, &target_name), model.span()), false),
+        None => (
+            SqlName::new(naming::join_table(owner, &target_name), model.span()),
+            false,
+        ),
     };
-    let owner_key = attrs
-        .foreign_key
-        .as_ref()
-        .map_or_else(|| SqlName::new(naming::join_key(owner), model.span()), SqlName::from_lit);
+    let owner_key = attrs.foreign_key.as_ref().map_or_else(
+        || SqlName::new(naming::join_key(owner), model.span()),
+        SqlName::from_lit,
+    );
     let target_key = match &attrs.key_through {
         Some(key) => SqlName::from_lit(key),
-        None if is_self => SqlName::new(format!("{}_id", naming::singular(&accessor.to_string())), accessor.span()),
+        None if is_self => SqlName::new(
+            format!("{}_id", naming::singular(&accessor.to_string())),
+            accessor.span(),
+        ),
         None => SqlName::new(naming::join_key(&target_name), model.span()),
     };
 
     Some(Relation {
-        span,
         accessor,
         target,
         target_name,

@@ -28,7 +28,10 @@ fn sql_name(name: &SqlName, what: &str, errors: &mut Accumulator) {
     let problem = if name.value.is_empty() {
         Some("is empty".to_owned())
     } else if name.value.len() > MAX_NAME_BYTES {
-        Some(format!("is {} bytes long; the limit is {MAX_NAME_BYTES}", name.value.len()))
+        Some(format!(
+            "is {} bytes long; the limit is {MAX_NAME_BYTES}",
+            name.value.len()
+        ))
     } else {
         name.value
             .chars()
@@ -82,7 +85,10 @@ fn distinct_accessors(model: &Model<'_>, errors: &mut Accumulator) {
         let accessor = relation.accessor.to_string();
         if MODEL_METHODS.contains(&accessor.as_str()) {
             errors.push(error(
-                format!("the accessor `{accessor}` would hide `{}::{accessor}`: choose another `name`", model.name),
+                format!(
+                    "the accessor `{accessor}` would hide `{}::{accessor}`: choose another `name`",
+                    model.name
+                ),
                 relation.accessor.span(),
             ));
         }
@@ -102,7 +108,8 @@ fn distinct_accessors(model: &Model<'_>, errors: &mut Accumulator) {
 fn distinct_join_tables(model: &Model<'_>, errors: &mut Accumulator) {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for relation in &model.relations {
-        if let Some(first) = seen.insert(relation.join_table.value.as_str(), &relation.target_name) {
+        if let Some(first) = seen.insert(relation.join_table.value.as_str(), &relation.target_name)
+        {
             let fix = if relation.explicit_join_table {
                 "choose another `through_table`"
             } else {
@@ -113,7 +120,11 @@ fn distinct_join_tables(model: &Model<'_>, errors: &mut Accumulator) {
                     "the join table `{}` already links `{}` to `{first}`: {fix}",
                     relation.join_table.value, model.name
                 ),
-                if relation.explicit_join_table { relation.join_table.span } else { relation.span },
+                if relation.explicit_join_table {
+                    relation.join_table.span
+                } else {
+                    relation.target_span
+                },
             ));
         }
     }

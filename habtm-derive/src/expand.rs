@@ -3,8 +3,8 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::Ident;
+use syn::spanned::Spanned;
 
 use crate::ast::{Model, Relation};
 use crate::naming;
@@ -45,7 +45,12 @@ fn db_generics() -> (TokenStream, TokenStream) {
 
 /// The fields of `NewAssembly`: every field but a generated id.
 fn new_fields<'m>(model: &'m Model<'m>) -> impl Iterator<Item = &'m crate::ast::Field<'m>> {
-    model.fields.iter().enumerate().filter(|(i, _)| !(model.id_generated && *i == model.id)).map(|(_, f)| f)
+    model
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(model.id_generated && *i == model.id))
+        .map(|(_, f)| f)
 }
 
 fn new_struct(model: &Model<'_>) -> TokenStream {
@@ -58,7 +63,10 @@ fn new_struct(model: &Model<'_>) -> TokenStream {
             model.id_field().name()
         )
     } else {
-        format!(" The values for a new [`{}`]: every field, the id included.", model.name)
+        format!(
+            " The values for a new [`{}`]: every field, the id included.",
+            model.name
+        )
     };
     let fields = new_fields(model).map(|f| {
         let (ident, ty, docs) = (f.ident, f.ty, &f.docs);
@@ -226,8 +234,10 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
         }
     });
 
-    let create_doc = format!(" Inserts a row into {table} and returns it as stored (one `INSERT`).");
-    let find_by_id_doc = format!(" The row of {table} with this id: `SELECT ... WHERE {id_column} = ?`.");
+    let create_doc =
+        format!(" Inserts a row into {table} and returns it as stored (one `INSERT`).");
+    let find_by_id_doc =
+        format!(" The row of {table} with this id: `SELECT ... WHERE {id_column} = ?`.");
     let find_doc = format!(
         " The rows of {table} matching `filter`, ordered by {id_column} unless it orders them."
     );
@@ -301,7 +311,10 @@ fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
         model.name,
         q(join_table)
     );
-    let doc_of = format!(" The `{}` rows linked to the `{}` with this id, without loading it.", relation.target_name, model.name);
+    let doc_of = format!(
+        " The `{}` rows linked to the `{}` with this id, without loading it.",
+        relation.target_name, model.name
+    );
     quote! {
         #[doc = #doc]
         pub fn #accessor(&self) -> #strukt {
@@ -356,7 +369,9 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             " The linked `{target_name}` rows matching `filter`, which acts on `{target_name}`'s columns: one \
              `SELECT ... INNER JOIN {join} ... WHERE {ok} = ?` with the filter's conditions, order, limit and skip."
         ),
-        all: format!(" Every linked `{target_name}`, ordered by id: one `SELECT ... INNER JOIN {join}`."),
+        all: format!(
+            " Every linked `{target_name}`, ordered by id: one `SELECT ... INNER JOIN {join}`."
+        ),
         build: format!(
             " A new `{target_name}` that nothing writes until [`save`](::habtm::Unsaved::save), which works like `create`."
         ),
@@ -385,8 +400,12 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             " Deletes the `{target_name}` with this id, only if it is linked, with every row of {join} \
              that points at it, in one transaction. Returns whether it was deleted."
         ),
-        exists: format!(" Whether this `{target_name}` is linked: `SELECT 1 FROM {join} WHERE {pair}`."),
-        count: format!(" How many `{target_name}` rows are linked: one `SELECT COUNT(*) ... INNER JOIN {join}`."),
+        exists: format!(
+            " Whether this `{target_name}` is linked: `SELECT 1 FROM {join} WHERE {pair}`."
+        ),
+        count: format!(
+            " How many `{target_name}` rows are linked: one `SELECT COUNT(*) ... INNER JOIN {join}`."
+        ),
         count_where: format!(
             " How many linked `{target_name}` rows match `filter`'s conditions (its order, limit and skip are ignored)."
         ),
@@ -394,7 +413,9 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             " Unlinks every `{target_name}`; the rows stay: `DELETE FROM {join} WHERE {ok} = ?`. \
              Returns how many links were removed."
         ),
-        ids: format!(" The ids of the linked `{target_name}` rows, ascending: `SELECT {tk} FROM {join} WHERE {ok} = ?`."),
+        ids: format!(
+            " The ids of the linked `{target_name}` rows, ascending: `SELECT {tk} FROM {join} WHERE {ok} = ?`."
+        ),
         set: format!(
             " Makes the linked `{target_name}` rows exactly `ids`, in one transaction that locks the `{owner_name}` \
              row and writes only the difference (one `DELETE` and one `INSERT` per chunk). \

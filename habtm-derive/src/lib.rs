@@ -12,24 +12,33 @@ mod naming;
 
 use darling::FromDeriveInput;
 use proc_macro::TokenStream;
-use syn::{parse_macro_input, DeriveInput};
+use syn::{DeriveInput, parse_macro_input};
 
 /// Derives `habtm::Model` and, for each `#[relation(has_and_belongs_to_many, ...)]`, a typed
 /// accessor. See the `habtm` crate for the attributes and the generated items.
 #[proc_macro_derive(Model, attributes(model, relation))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    derive(&input).unwrap_or_else(darling::Error::write_errors).into()
+    derive(&input)
+        .unwrap_or_else(darling::Error::write_errors)
+        .into()
 }
 
 fn derive(input: &DeriveInput) -> darling::Result<proc_macro2::TokenStream> {
     let mut errors = darling::Error::accumulator();
+    if attr::unknown_keys(input, &mut errors) {
+        return errors.finish_with(proc_macro2::TokenStream::new());
+    }
     let attrs = errors.handle(attr::ModelAttrs::from_derive_input(input));
-    let model = attrs.as_ref().and_then(|attrs| ast::Model::from_input(attrs, &mut errors));
+    let model = attrs
+        .as_ref()
+        .and_then(|attrs| ast::Model::from_input(attrs, &mut errors));
     if let Some(model) = &model {
         check::check(model, &mut errors);
     }
     errors.finish()?;
-    let model = model.ok_or_else(|| darling::Error::custom("the model could not be read").with_span(&input.ident))?;
+    let model = model.ok_or_else(|| {
+        darling::Error::custom("the model could not be read").with_span(&input.ident)
+    })?;
     Ok(expand::expand(&model))
 }

@@ -19,7 +19,11 @@ pub fn singular(word: &str) -> String {
 
 /// The default join table: the two model names in byte order, so both sides agree.
 pub fn join_table(a: &str, b: &str) -> String {
-    if a <= b { format!("{a}{b}") } else { format!("{b}{a}") }
+    if a <= b {
+        format!("{a}{b}")
+    } else {
+        format!("{b}{a}")
+    }
 }
 
 /// The join column of a model: `Assembly` -> `assembly_id`.

@@ -236,7 +236,10 @@ macro_rules! backend {
             }
             #[cfg(feature = $feature)]
             impl<T> Supported for T where
-                T: ?Sized + for<'q> sqlx::Encode<'q, $db> + for<'r> sqlx::Decode<'r, $db> + sqlx::Type<$db>
+                T: ?Sized
+                    + for<'q> sqlx::Encode<'q, $db>
+                    + for<'r> sqlx::Decode<'r, $db>
+                    + sqlx::Type<$db>
             {
             }
             #[cfg(not(feature = $feature))]

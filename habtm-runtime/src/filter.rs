@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use crate::backend::Backend;
 use crate::error::Result;
-use crate::model::{encode_error, Model};
+use crate::model::{Model, encode_error};
 use crate::sql::SqlWriter;
 use crate::value::{DynValue, SqlType};
 
@@ -124,10 +124,11 @@ impl<M: Model> Filter<M> {
             if i > 0 {
                 w.push(", ");
             }
-            w.qualified("t", def.columns[*column].name).push(match direction {
-                Direction::Asc => " ASC",
-                Direction::Desc => " DESC",
-            });
+            w.qualified("t", def.columns[*column].name)
+                .push(match direction {
+                    Direction::Asc => " ASC",
+                    Direction::Desc => " DESC",
+                });
         }
         let dialect = w.dialect;
         dialect.limit_offset(self.limit, self.skip, &mut w.sql);
@@ -204,7 +205,11 @@ impl<M: Model, T: SqlType + Debug> Column<M, T> {
         self.compare(CompareOp::Ge, value)
     }
 
-    fn membership<V: Into<T>>(self, negated: bool, values: impl IntoIterator<Item = V>) -> Condition<M> {
+    fn membership<V: Into<T>>(
+        self,
+        negated: bool,
+        values: impl IntoIterator<Item = V>,
+    ) -> Condition<M> {
         let values = values
             .into_iter()
             .map(|v| Box::new(v.into()) as Box<dyn DynValue>)
@@ -412,24 +417,40 @@ impl Node {
             w.qualified("t", columns[index].name);
         };
         match self {
-            Node::Compare { column: c, op, value } => {
+            Node::Compare {
+                column: c,
+                op,
+                value,
+            } => {
                 column(w, *c);
                 w.push(op.sql()).param();
                 DB::bind_dyn(args, value.as_ref()).map_err(encode_error)?;
             }
-            Node::In { values, negated, .. } if values.is_empty() => {
+            Node::In {
+                values, negated, ..
+            } if values.is_empty() => {
                 w.push(if *negated { "1 = 1" } else { "1 = 0" });
             }
-            Node::In { column: c, negated, values } => {
+            Node::In {
+                column: c,
+                negated,
+                values,
+            } => {
                 column(w, *c);
-                w.push(if *negated { " NOT IN " } else { " IN " }).param_list(values.len());
+                w.push(if *negated { " NOT IN " } else { " IN " })
+                    .param_list(values.len());
                 for value in values {
                     DB::bind_dyn(args, value.as_ref()).map_err(encode_error)?;
                 }
             }
-            Node::Like { column: c, negated, pattern } => {
+            Node::Like {
+                column: c,
+                negated,
+                pattern,
+            } => {
                 column(w, *c);
-                w.push(if *negated { " NOT LIKE " } else { " LIKE " }).param();
+                w.push(if *negated { " NOT LIKE " } else { " LIKE " })
+                    .param();
                 DB::bind(args, pattern).map_err(encode_error)?;
             }
             Node::Null { column: c, negated } => {
@@ -437,10 +458,18 @@ impl Node {
                 w.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
             Node::All(nodes) | Node::Any(nodes) if nodes.is_empty() => {
-                w.push(if matches!(self, Node::All(_)) { "1 = 1" } else { "1 = 0" });
+                w.push(if matches!(self, Node::All(_)) {
+                    "1 = 1"
+                } else {
+                    "1 = 0"
+                });
             }
             Node::All(nodes) | Node::Any(nodes) => {
-                let joiner = if matches!(self, Node::All(_)) { " AND " } else { " OR " };
+                let joiner = if matches!(self, Node::All(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 w.push("(");
                 for (i, node) in nodes.iter().enumerate() {
                     if i > 0 {

@@ -24,8 +24,8 @@ pub use value::{DynValue, SqlType};
 pub mod __private {
     pub use crate::backend::Backend;
     pub use crate::model::{create, delete_by_id, find, find_by_id, save};
-    pub use sqlx::error::BoxDynError;
     pub use sqlx;
+    pub use sqlx::error::BoxDynError;
     pub use sqlx::{Acquire, Database};
 
     /// The driver's type name for `T` on `dialect`, for DDL.

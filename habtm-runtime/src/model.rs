@@ -37,7 +37,10 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
     fn bind_columns<DB: Backend>(&self, args: &mut DB::Arguments) -> Result<(), BoxDynError>;
 
     /// Binds every column of `new` but the id, in declaration order.
-    fn bind_new_columns<DB: Backend>(new: &Self::New, args: &mut DB::Arguments) -> Result<(), BoxDynError>;
+    fn bind_new_columns<DB: Backend>(
+        new: &Self::New,
+        args: &mut DB::Arguments,
+    ) -> Result<(), BoxDynError>;
 
     /// The id carried by `new`, when ids are supplied by the caller.
     fn new_id(new: &Self::New) -> Option<&Self::Id>;
@@ -92,7 +95,11 @@ impl ModelDef {
     /// Every column but the id, in field order.
     pub fn value_columns(&self) -> impl Iterator<Item = &ColumnDef> {
         let id = self.id;
-        self.columns.iter().enumerate().filter(move |(i, _)| *i != id).map(|(_, c)| c)
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| *i != id)
+            .map(|(_, c)| c)
     }
 
     /// The columns an insert names: the id first when the caller supplies it.
@@ -102,7 +109,8 @@ impl ModelDef {
     }
 
     pub(crate) fn statements(&self, dialect: Dialect) -> &ModelStatements {
-        self.statements.get(dialect, || ModelStatements::build(self, dialect))
+        self.statements
+            .get(dialect, || ModelStatements::build(self, dialect))
     }
 }
 
@@ -137,11 +145,19 @@ impl ModelStatements {
         let select_list = w.finish();
 
         let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ").push(&select_list).push(" FROM ").ident(def.table).push(" AS t");
+        w.push("SELECT ")
+            .push(&select_list)
+            .push(" FROM ")
+            .ident(def.table)
+            .push(" AS t");
         let select = w.finish();
 
         let mut w = SqlWriter::new(dialect);
-        w.push(&select).push(" WHERE ").qualified("t", id).push(" = ").param();
+        w.push(&select)
+            .push(" WHERE ")
+            .qualified("t", id)
+            .push(" = ")
+            .param();
         let find_by_id = w.finish();
 
         let mut w = SqlWriter::new(dialect);
@@ -166,24 +182,44 @@ impl ModelStatements {
         let update = w.finish();
 
         let mut w = SqlWriter::new(dialect);
-        w.push("DELETE FROM ").ident(def.table).push(" WHERE ").eq_param(id);
+        w.push("DELETE FROM ")
+            .ident(def.table)
+            .push(" WHERE ")
+            .eq_param(id);
         let delete = w.finish();
 
         let mut w = SqlWriter::new(dialect);
-        w.push("SELECT 1 FROM ").ident(def.table).push(" WHERE ").eq_param(id);
+        w.push("SELECT 1 FROM ")
+            .ident(def.table)
+            .push(" WHERE ")
+            .eq_param(id);
         let exists = w.finish();
 
         let mut w = SqlWriter::new(dialect);
         if dialect == Dialect::Sqlite {
             // The first write of a SQLite transaction takes the database's write lock.
-            w.push("UPDATE ").ident(def.table).push(" SET ").ident(id).push(" = ").ident(id);
+            w.push("UPDATE ")
+                .ident(def.table)
+                .push(" SET ")
+                .ident(id)
+                .push(" = ")
+                .ident(id);
             w.push(" WHERE ").eq_param(id);
         } else {
             w.push(&exists).push(dialect.for_update());
         }
         let lock = w.finish();
 
-        ModelStatements { select_list, select, find_by_id, insert, update, delete, exists, lock }
+        ModelStatements {
+            select_list,
+            select,
+            find_by_id,
+            insert,
+            update,
+            delete,
+            exists,
+            lock,
+        }
     }
 }
 
@@ -224,14 +260,20 @@ fn op<M: Model>(operation: &str) -> impl FnOnce() -> String + '_ {
 }
 
 /// Whether a row with this id exists.
-pub(crate) async fn exists_on<M: Model, DB: Backend>(conn: &mut DB::Connection, id: &M::Id) -> Result<bool> {
+pub(crate) async fn exists_on<M: Model, DB: Backend>(
+    conn: &mut DB::Connection,
+    id: &M::Id,
+) -> Result<bool> {
     let sql = &statements::<M, DB>().exists;
     let row = DB::fetch_optional(conn, fixed(sql), args_of::<DB, _>(id)?).await;
     Ok(row.context(op::<M>("exists"))?.is_some())
 }
 
 /// Inserts `new` on `conn` and returns the stored row.
-pub(crate) async fn insert_on<M: Model, DB: Backend>(conn: &mut DB::Connection, new: M::New) -> Result<M> {
+pub(crate) async fn insert_on<M: Model, DB: Backend>(
+    conn: &mut DB::Connection,
+    new: M::New,
+) -> Result<M> {
     let statements = statements::<M, DB>();
     let mut args = DB::Arguments::default();
     if let Some(id) = M::new_id(&new) {
@@ -240,7 +282,9 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(conn: &mut DB::Connection, 
     M::bind_new_columns::<DB>(&new, &mut args).map_err(encode_error)?;
     let sql = fixed(&statements.insert);
     if DB::DIALECT.has_returning() {
-        let row = DB::fetch_optional(conn, sql, args).await.context(op::<M>("create"))?;
+        let row = DB::fetch_optional(conn, sql, args)
+            .await
+            .context(op::<M>("create"))?;
         let row = row.ok_or_else(|| Error::Database {
             operation: op::<M>("create")().into(),
             source: sqlx::Error::RowNotFound,
@@ -250,12 +294,19 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(conn: &mut DB::Connection, 
     let id = match M::new_id(&new) {
         Some(id) => {
             let id = id.clone();
-            DB::execute(conn, sql, args).await.context(op::<M>("create"))?;
+            DB::execute(conn, sql, args)
+                .await
+                .context(op::<M>("create"))?;
             id
         }
         None => {
-            let value = DB::insert_returning_id(conn, sql, args).await.context(op::<M>("create"))?;
-            M::id_from_generated(value).ok_or(Error::IdOutOfRange { model: M::def().name, value })?
+            let value = DB::insert_returning_id(conn, sql, args)
+                .await
+                .context(op::<M>("create"))?;
+            M::id_from_generated(value).ok_or(Error::IdOutOfRange {
+                model: M::def().name,
+                value,
+            })?
         }
     };
     Ok(M::from_new(new, id))
@@ -300,7 +351,9 @@ where
     filter.write_tail(&mut w);
     let mut conn = db.acquire().await.context(op::<M>("find"))?;
     let sql = sqlx::AssertSqlSafe(w.finish());
-    let rows = <A::Database as Backend>::fetch_all(&mut conn, sqlx::SqlSafeStr::into_sql_str(sql), args).await;
+    let rows =
+        <A::Database as Backend>::fetch_all(&mut conn, sqlx::SqlSafeStr::into_sql_str(sql), args)
+            .await;
     decode_all::<M, A::Database>(rows.context(op::<M>("find"))?).context(op::<M>("find"))
 }
 
@@ -311,11 +364,15 @@ where
     A::Database: Backend,
 {
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    model.bind_columns::<A::Database>(&mut args).map_err(encode_error)?;
+    model
+        .bind_columns::<A::Database>(&mut args)
+        .map_err(encode_error)?;
     bind::<A::Database, _>(&mut args, model.id())?;
     let mut conn = db.acquire().await.context(op::<M>("save"))?;
     let sql = fixed(&statements::<M, A::Database>().update);
-    let changed = <A::Database as Backend>::execute(&mut conn, sql, args).await.context(op::<M>("save"))?;
+    let changed = <A::Database as Backend>::execute(&mut conn, sql, args)
+        .await
+        .context(op::<M>("save"))?;
     if changed == 0 {
         return Err(Error::not_found(M::def().name, model.id()));
     }
@@ -330,6 +387,7 @@ where
 {
     let mut conn = db.acquire().await.context(op::<M>("delete_by_id"))?;
     let sql = fixed(&statements::<M, A::Database>().delete);
-    let deleted = <A::Database as Backend>::execute(&mut conn, sql, args_of::<A::Database, _>(id)?).await;
+    let deleted =
+        <A::Database as Backend>::execute(&mut conn, sql, args_of::<A::Database, _>(id)?).await;
     Ok(deleted.context(op::<M>("delete_by_id"))? > 0)
 }

@@ -8,7 +8,7 @@ use sqlx::{Acquire, AssertSqlSafe, SqlSafeStr, SqlStr};
 use crate::backend::{Backend, Dialect};
 use crate::error::{Context, Error, Result};
 use crate::filter::Filter;
-use crate::model::{self, args_of, bind, decode_all, encode_error, fixed, Model, ModelDef};
+use crate::model::{self, Model, ModelDef, args_of, bind, decode_all, encode_error, fixed};
 use crate::sql::{SqlWriter, StatementCache};
 
 /// The static description of one `has_and_belongs_to_many` relation, written by
@@ -33,7 +33,8 @@ pub struct RelationDef {
 
 impl RelationDef {
     fn statements(&self, dialect: Dialect) -> &RelationStatements {
-        self.statements.get(dialect, || RelationStatements::build(self, dialect))
+        self.statements
+            .get(dialect, || RelationStatements::build(self, dialect))
     }
 }
 
@@ -80,10 +81,20 @@ impl RelationStatements {
         let w = || SqlWriter::new(dialect);
 
         let mut s = w();
-        s.push("SELECT ").push(&target_stmts.select_list).push(" FROM ").ident(target.table);
-        s.push(" AS t INNER JOIN ").ident(rel.join_table).push(" AS j ON ");
-        s.qualified("j", rel.target_key).push(" = ").qualified("t", target_id);
-        s.push(" WHERE ").qualified("j", rel.owner_key).push(" = ").param();
+        s.push("SELECT ")
+            .push(&target_stmts.select_list)
+            .push(" FROM ")
+            .ident(target.table);
+        s.push(" AS t INNER JOIN ")
+            .ident(rel.join_table)
+            .push(" AS j ON ");
+        s.qualified("j", rel.target_key)
+            .push(" = ")
+            .qualified("t", target_id);
+        s.push(" WHERE ")
+            .qualified("j", rel.owner_key)
+            .push(" = ")
+            .param();
         let select = s.finish();
 
         let mut s = w();
@@ -91,14 +102,26 @@ impl RelationStatements {
         let all = s.finish();
 
         let mut s = w();
-        s.push(&select).push(" AND ").qualified("t", target_id).push(" = ");
+        s.push(&select)
+            .push(" AND ")
+            .qualified("t", target_id)
+            .push(" = ");
         let mut find_by_id = s.finish();
         dialect.placeholder_into(2, &mut find_by_id);
 
         let mut s = w();
-        s.push("SELECT COUNT(*) FROM ").ident(target.table).push(" AS t INNER JOIN ");
-        s.ident(rel.join_table).push(" AS j ON ").qualified("j", rel.target_key).push(" = ");
-        s.qualified("t", target_id).push(" WHERE ").qualified("j", rel.owner_key).push(" = ").param();
+        s.push("SELECT COUNT(*) FROM ")
+            .ident(target.table)
+            .push(" AS t INNER JOIN ");
+        s.ident(rel.join_table)
+            .push(" AS j ON ")
+            .qualified("j", rel.target_key)
+            .push(" = ");
+        s.qualified("t", target_id)
+            .push(" WHERE ")
+            .qualified("j", rel.owner_key)
+            .push(" = ")
+            .param();
         let count = s.finish();
 
         let insert_into = |s: &mut SqlWriter| {
@@ -108,21 +131,41 @@ impl RelationStatements {
 
         let mut s = w();
         insert_into(&mut s);
-        s.push(" SELECT ").param().push(", ").qualified("t", target_id).push(" FROM ");
-        s.ident(target.table).push(" AS t WHERE ").qualified("t", target_id).push(" = ").param();
-        s.push(" AND EXISTS (SELECT 1 FROM ").ident(owner.table).push(" AS o WHERE ");
+        s.push(" SELECT ")
+            .param()
+            .push(", ")
+            .qualified("t", target_id)
+            .push(" FROM ");
+        s.ident(target.table)
+            .push(" AS t WHERE ")
+            .qualified("t", target_id)
+            .push(" = ")
+            .param();
+        s.push(" AND EXISTS (SELECT 1 FROM ")
+            .ident(owner.table)
+            .push(" AS o WHERE ");
         s.qualified("o", owner_id).push(" = ").param().push(")");
         let mut add = s.finish();
         dialect.on_conflict_ignore(rel.join_table, rel.owner_key, &mut add);
 
         let mut s = w();
         insert_into(&mut s);
-        s.push(" SELECT ").qualified("o", owner_id).push(", ").param().push(" FROM ");
-        s.ident(owner.table).push(" AS o WHERE ").qualified("o", owner_id).push(" = ").param();
+        s.push(" SELECT ")
+            .qualified("o", owner_id)
+            .push(", ")
+            .param()
+            .push(" FROM ");
+        s.ident(owner.table)
+            .push(" AS o WHERE ")
+            .qualified("o", owner_id)
+            .push(" = ")
+            .param();
         let link_new = s.finish();
 
         let pair = |s: &mut SqlWriter| {
-            s.eq_param(rel.owner_key).push(" AND ").eq_param(rel.target_key);
+            s.eq_param(rel.owner_key)
+                .push(" AND ")
+                .eq_param(rel.target_key);
         };
 
         let mut s = w();
@@ -131,21 +174,35 @@ impl RelationStatements {
         let remove = s.finish();
 
         let mut s = w();
-        s.push("SELECT 1 FROM ").ident(rel.join_table).push(" WHERE ");
+        s.push("SELECT 1 FROM ")
+            .ident(rel.join_table)
+            .push(" WHERE ");
         pair(&mut s);
         let exists = s.finish();
 
         let mut s = w();
-        s.push("DELETE FROM ").ident(rel.join_table).push(" WHERE ").eq_param(rel.owner_key);
+        s.push("DELETE FROM ")
+            .ident(rel.join_table)
+            .push(" WHERE ")
+            .eq_param(rel.owner_key);
         let clear = s.finish();
 
         let mut s = w();
-        s.push("SELECT ").ident(rel.target_key).push(" FROM ").ident(rel.join_table);
-        s.push(" WHERE ").eq_param(rel.owner_key).push(" ORDER BY ").ident(rel.target_key);
+        s.push("SELECT ")
+            .ident(rel.target_key)
+            .push(" FROM ")
+            .ident(rel.join_table);
+        s.push(" WHERE ")
+            .eq_param(rel.owner_key)
+            .push(" ORDER BY ")
+            .ident(rel.target_key);
         let ids = s.finish();
 
         let mut s = w();
-        s.push("DELETE FROM ").ident(rel.join_table).push(" WHERE ").eq_param(rel.target_key);
+        s.push("DELETE FROM ")
+            .ident(rel.join_table)
+            .push(" WHERE ")
+            .eq_param(rel.target_key);
         let unlink_target = s.finish();
 
         let mut s = w();
@@ -156,11 +213,22 @@ impl RelationStatements {
             }
             s.eq_param(column.name);
         }
-        s.push(" WHERE ").eq_param(target_id).push(" AND EXISTS (SELECT 1 FROM ");
-        s.ident(rel.join_table).push(" AS j WHERE ").qualified("j", rel.owner_key).push(" = ");
-        s.param().push(" AND ").qualified("j", rel.target_key).push(" = ").param().push(")");
+        s.push(" WHERE ")
+            .eq_param(target_id)
+            .push(" AND EXISTS (SELECT 1 FROM ");
+        s.ident(rel.join_table)
+            .push(" AS j WHERE ")
+            .qualified("j", rel.owner_key)
+            .push(" = ");
+        s.param()
+            .push(" AND ")
+            .qualified("j", rel.target_key)
+            .push(" = ")
+            .param()
+            .push(")");
         if dialect.has_returning() {
-            s.push(" RETURNING ").idents(None, target.columns.iter().map(|c| c.name));
+            s.push(" RETURNING ")
+                .idents(None, target.columns.iter().map(|c| c.name));
         }
         let update_linked = s.finish();
 
@@ -198,14 +266,22 @@ struct Op {
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", (self.rel.owner)().name, self.rel.name, self.method)
+        write!(
+            f,
+            "{}.{}.{}",
+            (self.rel.owner)().name,
+            self.rel.name,
+            self.method
+        )
     }
 }
 
 /// Ids without repeats, in first-seen order.
 fn distinct<I: Clone + Eq + std::hash::Hash>(ids: impl IntoIterator<Item = I>) -> Vec<I> {
     let mut seen = HashSet::new();
-    ids.into_iter().filter(|id| seen.insert(id.clone())).collect()
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
 }
 
 /// The related rows of one owner: what `assembly.parts()` returns, wrapped by the generated
@@ -270,7 +346,10 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     fn op(&self, method: &'static str) -> Op {
-        Op { rel: self.rel, method }
+        Op {
+            rel: self.rel,
+            method,
+        }
     }
 
     fn statements<DB: Backend>(&self) -> &'static RelationStatements {
@@ -360,9 +439,14 @@ impl<O: Model, T: Model> Related<O, T> {
         let sql = fixed(&self.statements::<A::Database>().add);
         let mut conn = db.acquire().await.context(|| op.to_string())?;
         match <A::Database as Backend>::execute(&mut conn, sql, args).await {
-            Ok(0) => self.explain_unlinked::<A::Database>(&mut conn, &target_id, op).await,
+            Ok(0) => {
+                self.explain_unlinked::<A::Database>(&mut conn, &target_id, op)
+                    .await
+            }
             Ok(_) => Ok(()),
-            Err(error) => Err(self.link_error::<A::Database>(&mut conn, error, &target_id, op).await),
+            Err(error) => Err(self
+                .link_error::<A::Database>(&mut conn, error, &target_id, op)
+                .await),
         }
     }
 
@@ -381,7 +465,11 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Which of owner and target does not exist.
-    async fn missing<DB: Backend>(&self, conn: &mut DB::Connection, target_id: &T::Id) -> Result<Error> {
+    async fn missing<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+    ) -> Result<Error> {
         if !model::exists_on::<O, DB>(conn, &self.owner_id).await? {
             return Ok(Error::not_found((self.rel.owner)().name, &self.owner_id));
         }
@@ -397,10 +485,16 @@ impl<O: Model, T: Model> Related<O, T> {
         op: Op,
     ) -> Error {
         let sqlx::Error::Database(db_error) = &error else {
-            return Error::Database { operation: op.to_string().into(), source: error };
+            return Error::Database {
+                operation: op.to_string().into(),
+                source: error,
+            };
         };
         if !db_error.is_foreign_key_violation() {
-            return Error::Database { operation: op.to_string().into(), source: error };
+            return Error::Database {
+                operation: op.to_string().into(),
+                source: error,
+            };
         }
         match DB::foreign_key_column(db_error.as_ref()) {
             Some(column) if column == self.rel.owner_key => {
@@ -409,7 +503,10 @@ impl<O: Model, T: Model> Related<O, T> {
             Some(column) if column == self.rel.target_key => {
                 Error::not_found((self.rel.target)().name, target_id)
             }
-            _ => self.missing::<DB>(conn, target_id).await.unwrap_or_else(|e| e),
+            _ => self
+                .missing::<DB>(conn, target_id)
+                .await
+                .unwrap_or_else(|e| e),
         }
     }
 
@@ -446,7 +543,12 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Writes `data` to the row with this id, only if it is linked; the id never changes.
     /// Returns the updated row, or `None` if it is not linked.
-    pub async fn update_by_id<'c, A>(&self, db: A, target_id: T::Id, data: &T::New) -> Result<Option<T>>
+    pub async fn update_by_id<'c, A>(
+        &self,
+        db: A,
+        target_id: T::Id,
+        data: &T::New,
+    ) -> Result<Option<T>>
     where
         A: Acquire<'c>,
         A::Database: Backend,
@@ -473,10 +575,17 @@ impl<O: Model, T: Model> Related<O, T> {
             return Ok(None);
         }
         let sql = fixed(&model::statements::<T, A::Database>().find_by_id);
-        let row = <A::Database as Backend>::fetch_optional(&mut tx, sql, args_of::<A::Database, _>(&target_id)?).await;
+        let row = <A::Database as Backend>::fetch_optional(
+            &mut tx,
+            sql,
+            args_of::<A::Database, _>(&target_id)?,
+        )
+        .await;
         let row = row.context(|| op.to_string())?;
         tx.commit().await.context(|| op.to_string())?;
-        row.map(|row| T::decode::<A::Database>(&row)).transpose().context(|| op.to_string())
+        row.map(|row| T::decode::<A::Database>(&row))
+            .transpose()
+            .context(|| op.to_string())
     }
 
     /// Deletes the row with this id, only if it is linked, together with every join row
@@ -490,21 +599,31 @@ impl<O: Model, T: Model> Related<O, T> {
         let statements = self.statements::<A::Database>();
         let mut tx = db.begin().await.context(|| op.to_string())?;
         let args = self.pair_args::<A::Database>(&target_id)?;
-        let unlinked = <A::Database as Backend>::execute(&mut tx, fixed(&statements.remove), args).await;
+        let unlinked =
+            <A::Database as Backend>::execute(&mut tx, fixed(&statements.remove), args).await;
         if unlinked.context(|| op.to_string())? == 0 {
             return Ok(false);
         }
         let args = args_of::<A::Database, _>(&target_id)?;
         let sql = fixed(&statements.unlink_target);
-        <A::Database as Backend>::execute(&mut tx, sql, args).await.context(|| op.to_string())?;
+        <A::Database as Backend>::execute(&mut tx, sql, args)
+            .await
+            .context(|| op.to_string())?;
         let args = args_of::<A::Database, _>(&target_id)?;
         let sql = fixed(&model::statements::<T, A::Database>().delete);
-        <A::Database as Backend>::execute(&mut tx, sql, args).await.context(|| op.to_string())?;
+        <A::Database as Backend>::execute(&mut tx, sql, args)
+            .await
+            .context(|| op.to_string())?;
         tx.commit().await.context(|| op.to_string())?;
         Ok(true)
     }
 
-    async fn exists_on<DB: Backend>(&self, conn: &mut DB::Connection, target_id: &T::Id, op: Op) -> Result<bool> {
+    async fn exists_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Result<bool> {
         let sql = fixed(&self.statements::<DB>().exists);
         let row = DB::fetch_optional(conn, sql, self.pair_args::<DB>(target_id)?).await;
         Ok(row.context(|| op.to_string())?.is_some())
@@ -518,7 +637,8 @@ impl<O: Model, T: Model> Related<O, T> {
     {
         let op = self.op("exists");
         let mut conn = db.acquire().await.context(|| op.to_string())?;
-        self.exists_on::<A::Database>(&mut conn, &target_id, op).await
+        self.exists_on::<A::Database>(&mut conn, &target_id, op)
+            .await
     }
 
     /// How many rows are linked.
@@ -528,7 +648,8 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let sql = fixed(&self.statements::<A::Database>().count);
-        self.count_sql(db, sql, self.owner_args::<A::Database>()?, self.op("count")).await
+        self.count_sql(db, sql, self.owner_args::<A::Database>()?, self.op("count"))
+            .await
     }
 
     /// How many linked rows match `filter`'s conditions (its order, limit and skip are
@@ -576,13 +697,20 @@ impl<O: Model, T: Model> Related<O, T> {
         let sql = fixed(&self.statements::<A::Database>().clear);
         let args = self.owner_args::<A::Database>()?;
         let mut conn = db.acquire().await.context(|| op.to_string())?;
-        <A::Database as Backend>::execute(&mut conn, sql, args).await.context(|| op.to_string())
+        <A::Database as Backend>::execute(&mut conn, sql, args)
+            .await
+            .context(|| op.to_string())
     }
 
     async fn ids_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<Vec<T::Id>> {
         let sql = fixed(&self.statements::<DB>().ids);
-        let rows = DB::fetch_all(conn, sql, self.owner_args::<DB>()?).await.context(|| op.to_string())?;
-        rows.iter().map(|row| DB::get::<T::Id>(row, 0)).collect::<Result<_, _>>().context(|| op.to_string())
+        let rows = DB::fetch_all(conn, sql, self.owner_args::<DB>()?)
+            .await
+            .context(|| op.to_string())?;
+        rows.iter()
+            .map(|row| DB::get::<T::Id>(row, 0))
+            .collect::<Result<_, _>>()
+            .context(|| op.to_string())
     }
 
     /// The ids of the linked rows, in ascending order.
@@ -601,9 +729,15 @@ impl<O: Model, T: Model> Related<O, T> {
         let sql = fixed(&model::statements::<O, DB>().lock);
         let args = self.owner_args::<DB>()?;
         let found = if DB::DIALECT == Dialect::Sqlite {
-            DB::execute(conn, sql, args).await.context(|| op.to_string())? > 0
+            DB::execute(conn, sql, args)
+                .await
+                .context(|| op.to_string())?
+                > 0
         } else {
-            DB::fetch_optional(conn, sql, args).await.context(|| op.to_string())?.is_some()
+            DB::fetch_optional(conn, sql, args)
+                .await
+                .context(|| op.to_string())?
+                .is_some()
         };
         if found {
             Ok(())
@@ -613,23 +747,39 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Fails with [`Error::NotFound`] for the first id that has no row.
-    async fn require_targets<DB: Backend>(&self, conn: &mut DB::Connection, ids: &[T::Id], op: Op) -> Result<()> {
+    async fn require_targets<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<()> {
         let target = (self.rel.target)();
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1)) {
             let mut w = SqlWriter::new(DB::DIALECT);
-            w.push("SELECT ").ident(target.id_column().name).push(" FROM ").ident(target.table);
-            w.push(" WHERE ").ident(target.id_column().name).push(" IN ").param_list(chunk.len());
+            w.push("SELECT ")
+                .ident(target.id_column().name)
+                .push(" FROM ")
+                .ident(target.table);
+            w.push(" WHERE ")
+                .ident(target.id_column().name)
+                .push(" IN ")
+                .param_list(chunk.len());
             let mut args = DB::Arguments::default();
             for id in chunk {
                 bind::<DB, _>(&mut args, id)?;
             }
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            let rows = DB::fetch_all(conn, sql, args).await.context(|| op.to_string())?;
+            let rows = DB::fetch_all(conn, sql, args)
+                .await
+                .context(|| op.to_string())?;
             if rows.len() == chunk.len() {
                 continue;
             }
-            let found: HashSet<T::Id> =
-                rows.iter().map(|row| DB::get(row, 0)).collect::<Result<_, _>>().context(|| op.to_string())?;
+            let found: HashSet<T::Id> = rows
+                .iter()
+                .map(|row| DB::get(row, 0))
+                .collect::<Result<_, _>>()
+                .context(|| op.to_string())?;
             if let Some(missing) = chunk.iter().find(|id| !found.contains(*id)) {
                 return Err(Error::not_found(target.name, missing));
             }
@@ -639,7 +789,12 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Inserts links to `ids` (which exist and are distinct), skipping existing ones.
     /// Returns how many links are new.
-    async fn insert_links<DB: Backend>(&self, conn: &mut DB::Connection, ids: &[T::Id], op: Op) -> Result<u64> {
+    async fn insert_links<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
         let mut added = 0;
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 2)) {
             // MySQL counts a duplicate key as a changed row: count the existing links first.
@@ -650,7 +805,8 @@ impl<O: Model, T: Model> Related<O, T> {
             };
             let mut w = SqlWriter::new(DB::DIALECT);
             w.push("INSERT INTO ").ident(self.rel.join_table).push(" (");
-            w.idents(None, [self.rel.owner_key, self.rel.target_key]).push(") VALUES ");
+            w.idents(None, [self.rel.owner_key, self.rel.target_key])
+                .push(") VALUES ");
             let mut args = DB::Arguments::default();
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -662,23 +818,41 @@ impl<O: Model, T: Model> Related<O, T> {
             }
             let mut sql = w.finish();
             DB::DIALECT.on_conflict_ignore(self.rel.join_table, self.rel.owner_key, &mut sql);
-            let written = DB::execute(conn, AssertSqlSafe(sql).into_sql_str(), args).await.context(|| op.to_string())?;
-            added += if DB::DIALECT == Dialect::MySql { chunk.len() as u64 - existing } else { written };
+            let written = DB::execute(conn, AssertSqlSafe(sql).into_sql_str(), args)
+                .await
+                .context(|| op.to_string())?;
+            added += if DB::DIALECT == Dialect::MySql {
+                chunk.len() as u64 - existing
+            } else {
+                written
+            };
         }
         Ok(added)
     }
 
-    async fn count_links<DB: Backend>(&self, conn: &mut DB::Connection, chunk: &[T::Id], op: Op) -> Result<u64> {
+    async fn count_links<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        chunk: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
         let mut w = SqlWriter::new(DB::DIALECT);
-        w.push("SELECT COUNT(*) FROM ").ident(self.rel.join_table).push(" WHERE ");
-        w.eq_param(self.rel.owner_key).push(" AND ").ident(self.rel.target_key).push(" IN ");
+        w.push("SELECT COUNT(*) FROM ")
+            .ident(self.rel.join_table)
+            .push(" WHERE ");
+        w.eq_param(self.rel.owner_key)
+            .push(" AND ")
+            .ident(self.rel.target_key)
+            .push(" IN ");
         w.param_list(chunk.len());
         let mut args = self.owner_args::<DB>()?;
         for id in chunk {
             bind::<DB, _>(&mut args, id)?;
         }
         let sql = AssertSqlSafe(w.finish()).into_sql_str();
-        let row = DB::fetch_optional(conn, sql, args).await.context(|| op.to_string())?;
+        let row = DB::fetch_optional(conn, sql, args)
+            .await
+            .context(|| op.to_string())?;
         let count: i64 = match row {
             Some(row) => DB::get(&row, 0).context(|| op.to_string())?,
             None => 0,
@@ -687,18 +861,31 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Deletes the links to `ids` (distinct). Returns how many were removed.
-    async fn delete_links<DB: Backend>(&self, conn: &mut DB::Connection, ids: &[T::Id], op: Op) -> Result<u64> {
+    async fn delete_links<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
         let mut removed = 0;
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1) - 1) {
             let mut w = SqlWriter::new(DB::DIALECT);
-            w.push("DELETE FROM ").ident(self.rel.join_table).push(" WHERE ").eq_param(self.rel.owner_key);
-            w.push(" AND ").ident(self.rel.target_key).push(" IN ").param_list(chunk.len());
+            w.push("DELETE FROM ")
+                .ident(self.rel.join_table)
+                .push(" WHERE ")
+                .eq_param(self.rel.owner_key);
+            w.push(" AND ")
+                .ident(self.rel.target_key)
+                .push(" IN ")
+                .param_list(chunk.len());
             let mut args = self.owner_args::<DB>()?;
             for id in chunk {
                 bind::<DB, _>(&mut args, id)?;
             }
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            removed += DB::execute(conn, sql, args).await.context(|| op.to_string())?;
+            removed += DB::execute(conn, sql, args)
+                .await
+                .context(|| op.to_string())?;
         }
         Ok(removed)
     }
@@ -718,7 +905,8 @@ impl<O: Model, T: Model> Related<O, T> {
         }
         let mut tx = db.begin().await.context(|| op.to_string())?;
         self.lock_owner::<A::Database>(&mut tx, op).await?;
-        self.require_targets::<A::Database>(&mut tx, &ids, op).await?;
+        self.require_targets::<A::Database>(&mut tx, &ids, op)
+            .await?;
         let added = self.insert_links::<A::Database>(&mut tx, &ids, op).await?;
         tx.commit().await.context(|| op.to_string())?;
         Ok(added)
@@ -757,16 +945,27 @@ impl<O: Model, T: Model> Related<O, T> {
         let current = self.ids_on::<A::Database>(&mut tx, op).await?;
         let wanted_set: HashSet<&T::Id> = wanted.iter().collect();
         let current_set: HashSet<&T::Id> = current.iter().collect();
-        let to_remove: Vec<T::Id> = current.iter().filter(|id| !wanted_set.contains(id)).cloned().collect();
-        let to_add: Vec<T::Id> = wanted.iter().filter(|id| !current_set.contains(id)).cloned().collect();
+        let to_remove: Vec<T::Id> = current
+            .iter()
+            .filter(|id| !wanted_set.contains(id))
+            .cloned()
+            .collect();
+        let to_add: Vec<T::Id> = wanted
+            .iter()
+            .filter(|id| !current_set.contains(id))
+            .cloned()
+            .collect();
         if !to_add.is_empty() {
-            self.require_targets::<A::Database>(&mut tx, &to_add, op).await?;
+            self.require_targets::<A::Database>(&mut tx, &to_add, op)
+                .await?;
         }
         if !to_remove.is_empty() {
-            self.delete_links::<A::Database>(&mut tx, &to_remove, op).await?;
+            self.delete_links::<A::Database>(&mut tx, &to_remove, op)
+                .await?;
         }
         if !to_add.is_empty() {
-            self.insert_links::<A::Database>(&mut tx, &to_add, op).await?;
+            self.insert_links::<A::Database>(&mut tx, &to_add, op)
+                .await?;
         }
         tx.commit().await.context(|| op.to_string())?;
         Ok(())

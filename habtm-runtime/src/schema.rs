@@ -38,7 +38,11 @@ impl Schema {
     /// The `CREATE TABLE` and `CREATE INDEX` statements, in dependency order: model tables
     /// first, then join tables. Each is idempotent (`IF NOT EXISTS`).
     pub fn statements(&self, dialect: Dialect) -> Vec<String> {
-        let mut out: Vec<String> = self.models.iter().map(|m| model_table(m, dialect)).collect();
+        let mut out: Vec<String> = self
+            .models
+            .iter()
+            .map(|m| model_table(m, dialect))
+            .collect();
         let mut joins: Vec<&'static RelationDef> = Vec::new();
         for model in &self.models {
             for relation in model.relations.iter().map(|r| r()) {
@@ -69,7 +73,10 @@ impl Schema {
         A: Acquire<'c>,
         A::Database: Backend,
     {
-        let mut conn = db.acquire().await.context(|| "Schema::create_all".to_owned())?;
+        let mut conn = db
+            .acquire()
+            .await
+            .context(|| "Schema::create_all".to_owned())?;
         for statement in self.statements(<A::Database as Backend>::DIALECT) {
             let sql = AssertSqlSafe(statement.clone()).into_sql_str();
             <A::Database as Backend>::execute(&mut conn, sql, Default::default())
@@ -124,7 +131,9 @@ fn object_name(table: &str, column: &str, suffix: &str) -> String {
         return name;
     }
     // Keep it unique with a hash of the full name.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let mut cut = 46;
     while !name.is_char_boundary(cut) {
         cut -= 1;

@@ -25,7 +25,11 @@ impl SqlWriter {
     pub(crate) fn continuing(dialect: Dialect, prefix: &str, binds: usize) -> Self {
         let mut sql = String::with_capacity(prefix.len() + 64);
         sql.push_str(prefix);
-        SqlWriter { dialect, sql, binds }
+        SqlWriter {
+            dialect,
+            sql,
+            binds,
+        }
     }
 
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {

@@ -12,12 +12,12 @@ use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use habtm::sqlx::{self, Connection, Pool};
 use habtm::Backend;
+use habtm::sqlx::{self, Connection, Pool};
 
 /// Runs `case` on a fresh database of backend `DB`; panics with the whole error chain if it fails.
 pub async fn run<DB, F, Fut>(case: &str, body: F)
@@ -90,10 +90,20 @@ fn unique_name(case: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let case: String = case
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     let case = &case[case.len().saturating_sub(30)..];
-    format!("habtm_{case}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "habtm_{case}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestBackend for sqlx::Sqlite {
@@ -113,7 +123,10 @@ impl TestBackend for sqlx::Sqlite {
             .connect_with(options)
             .await
             .expect("open SQLite file");
-        Some(TestDb { pool, cleanup: Cleanup::File(path) })
+        Some(TestDb {
+            pool,
+            cleanup: Cleanup::File(path),
+        })
     }
 }
 
@@ -174,7 +187,10 @@ impl Server {
             up
         });
         if !up && in_ci() {
-            panic!("{} at {url} does not answer and CI=true requires it: start it or set {}", self.label, self.env);
+            panic!(
+                "{} at {url} does not answer and CI=true requires it: start it or set {}",
+                self.label, self.env
+            );
         }
         up.then_some(url)
     }
@@ -187,7 +203,9 @@ impl TestBackend for sqlx::Postgres {
         static UP: OnceLock<bool> = OnceLock::new();
         let url = POSTGRES.available(&UP)?;
         let schema = unique_name(case);
-        let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+        let mut admin = sqlx::PgConnection::connect(&url)
+            .await
+            .expect("connect to PostgreSQL");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
             .execute(&mut admin)
             .await
@@ -201,7 +219,13 @@ impl TestBackend for sqlx::Postgres {
             .await
             .expect("PostgreSQL pool");
         let sql = format!("DROP SCHEMA \"{schema}\" CASCADE");
-        Some(TestDb { pool, cleanup: Cleanup::Server { admin_url: url, sql } })
+        Some(TestDb {
+            pool,
+            cleanup: Cleanup::Server {
+                admin_url: url,
+                sql,
+            },
+        })
     }
 }
 
@@ -212,7 +236,9 @@ impl TestBackend for sqlx::MySql {
         static UP: OnceLock<bool> = OnceLock::new();
         let url = MYSQL.available(&UP)?;
         let database = unique_name(case);
-        let mut admin = sqlx::MySqlConnection::connect(&url).await.expect("connect to MySQL");
+        let mut admin = sqlx::MySqlConnection::connect(&url)
+            .await
+            .expect("connect to MySQL");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{database}`")))
             .execute(&mut admin)
             .await
@@ -226,7 +252,13 @@ impl TestBackend for sqlx::MySql {
             .await
             .expect("MySQL pool");
         let sql = format!("DROP DATABASE `{database}`");
-        Some(TestDb { pool, cleanup: Cleanup::Server { admin_url: url, sql } })
+        Some(TestDb {
+            pool,
+            cleanup: Cleanup::Server {
+                admin_url: url,
+                sql,
+            },
+        })
     }
 }
 
@@ -283,11 +315,19 @@ pub mod raw {
     }
 
     /// Every row, each column as text.
-    pub async fn texts<DB: Backend>(pool: &Pool<DB>, text: &str, columns: usize) -> habtm::Result<Vec<Vec<String>>> {
+    pub async fn texts<DB: Backend>(
+        pool: &Pool<DB>,
+        text: &str,
+        columns: usize,
+    ) -> habtm::Result<Vec<Vec<String>>> {
         let mut conn = pool.acquire().await?;
         let rows = DB::fetch_all(&mut conn, sql(text), Default::default()).await?;
         rows.iter()
-            .map(|row| (0..columns).map(|i| DB::get::<String>(row, i).map_err(Into::into)).collect())
+            .map(|row| {
+                (0..columns)
+                    .map(|i| DB::get::<String>(row, i).map_err(Into::into))
+                    .collect()
+            })
             .collect()
     }
 

@@ -8,7 +8,14 @@ use crate::models::*;
 
 async fn create_find_save_delete<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     schema(pool).await?;
-    let mut bolt = Part::create(pool, NewPart { part_number: "B-1".into(), order: Some(3) }).await?;
+    let mut bolt = Part::create(
+        pool,
+        NewPart {
+            part_number: "B-1".into(),
+            order: Some(3),
+        },
+    )
+    .await?;
     let nut = Part::create(pool, new_part("N-2")).await?;
     assert_ne!(bolt.id, nut.id);
     assert_eq!(Part::find_by_id(pool, bolt.id).await?, Some(bolt.clone()));
@@ -17,16 +24,26 @@ async fn create_find_save_delete<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     bolt.order = None;
     bolt.save(pool).await?;
     assert_eq!(Part::find_by_id(pool, bolt.id).await?, Some(bolt.clone()));
-    assert_eq!(Part::find(pool, Filter::new()).await?, vec![bolt.clone(), nut.clone()]);
+    assert_eq!(
+        Part::find(pool, Filter::new()).await?,
+        vec![bolt.clone(), nut.clone()]
+    );
     let named = Part::find(pool, Filter::new().filter(Part::PART_NUMBER.eq("N-2"))).await?;
     assert_eq!(named, vec![nut.clone()]);
     let engine = Assembly::create(pool, new_assembly("engine")).await?;
     engine.parts().add_many(pool, [bolt.id, nut.id]).await?;
     assert!(Part::delete_by_id(pool, bolt.id).await?);
     assert!(!Part::delete_by_id(pool, bolt.id).await?);
-    assert_eq!(engine.parts().ids(pool).await?, vec![nut.id], "its link went with it");
+    assert_eq!(
+        engine.parts().ids(pool).await?,
+        vec![nut.id],
+        "its link went with it"
+    );
     let error = bolt.save(pool).await.unwrap_err();
-    assert!(matches!(error, Error::NotFound { model: "Part", .. }), "{error}");
+    assert!(
+        matches!(error, Error::NotFound { model: "Part", .. }),
+        "{error}"
+    );
     assert!(Assembly::delete_by_id(pool, engine.id).await?);
     assert_eq!(raw::count_rows(pool, "AssemblyPart").await?, 0);
     Ok(())
@@ -46,7 +63,10 @@ async fn hostile_strings_round_trip<DB: Backend>(pool: &Pool<DB>) -> Result<()> 
     for value in values {
         let part = kit.parts().create(pool, new_part(value)).await?;
         assert_eq!(part.part_number, value);
-        let found = kit.parts().find(pool, Filter::new().filter(Part::PART_NUMBER.eq(value))).await?;
+        let found = kit
+            .parts()
+            .find(pool, Filter::new().filter(Part::PART_NUMBER.eq(value)))
+            .await?;
         assert_eq!(found, vec![part]);
     }
     assert_eq!(kit.parts().count(pool).await?, values.len() as u64);
@@ -59,15 +79,43 @@ async fn reserved_words_as_columns<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     all_tables(pool).await?;
     let kit = Assembly::create(pool, new_assembly("kit")).await?;
     for (number, order) in [("A", 2), ("B", 1), ("C", 3)] {
-        kit.parts().create(pool, NewPart { part_number: number.into(), order: Some(order) }).await?;
+        kit.parts()
+            .create(
+                pool,
+                NewPart {
+                    part_number: number.into(),
+                    order: Some(order),
+                },
+            )
+            .await?;
     }
-    let ordered = kit.parts().find(pool, Filter::new().order_by(Part::ORDER.desc())).await?;
+    let ordered = kit
+        .parts()
+        .find(pool, Filter::new().order_by(Part::ORDER.desc()))
+        .await?;
     let numbers: Vec<&str> = ordered.iter().map(|p| p.part_number.as_str()).collect();
     assert_eq!(numbers, ["C", "A", "B"]);
-    let low = kit.parts().find(pool, Filter::new().filter(Part::ORDER.lt(Some(3)))).await?;
+    let low = kit
+        .parts()
+        .find(pool, Filter::new().filter(Part::ORDER.lt(Some(3))))
+        .await?;
     assert_eq!(low.len(), 2);
-    let tag = Tag::create(pool, NewTag { code: "t".into(), description: Some("desc".into()), r#type: "kind".into() }).await?;
-    let typed = Tag::find(pool, Filter::new().filter(Tag::TYPE.eq("kind")).filter(Tag::DESCRIPTION.is_not_null())).await?;
+    let tag = Tag::create(
+        pool,
+        NewTag {
+            code: "t".into(),
+            description: Some("desc".into()),
+            r#type: "kind".into(),
+        },
+    )
+    .await?;
+    let typed = Tag::find(
+        pool,
+        Filter::new()
+            .filter(Tag::TYPE.eq("kind"))
+            .filter(Tag::DESCRIPTION.is_not_null()),
+    )
+    .await?;
     assert_eq!(typed, vec![tag]);
     Ok(())
 }
@@ -76,17 +124,48 @@ async fn reserved_words_as_columns<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
 async fn string_keys<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     all_tables(pool).await?;
     let quoted = "it's \"quoted\"".to_owned();
-    let tag = Tag::create(pool, NewTag { code: quoted.clone(), description: None, r#type: "t".into() }).await?;
+    let tag = Tag::create(
+        pool,
+        NewTag {
+            code: quoted.clone(),
+            description: None,
+            r#type: "t".into(),
+        },
+    )
+    .await?;
     assert_eq!(tag.code, quoted);
-    let error = Tag::create(pool, NewTag { code: quoted.clone(), description: None, r#type: "t".into() }).await;
-    assert!(matches!(error, Err(Error::Database { .. })), "a duplicate key is a database error");
+    let error = Tag::create(
+        pool,
+        NewTag {
+            code: quoted.clone(),
+            description: None,
+            r#type: "t".into(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(error, Err(Error::Database { .. })),
+        "a duplicate key is a database error"
+    );
     let bolt = Part::create(pool, new_part("B")).await?;
     let nut = Part::create(pool, new_part("N")).await?;
     tag.tagged_parts().set(pool, [bolt.id, nut.id]).await?;
-    assert_eq!(Tag::tagged_parts_of(quoted.clone()).ids(pool).await?, vec![bolt.id, nut.id]);
-    let error = Tag::tagged_parts_of("missing".into()).add(pool, bolt.id).await.unwrap_err();
-    assert!(matches!(&error, Error::NotFound { model: "Tag", id } if id == "\"missing\""), "{error}");
-    assert_eq!(Tag::find_by_id(pool, quoted).await?.map(|t| t.id().clone()), Some(tag.code));
+    assert_eq!(
+        Tag::tagged_parts_of(quoted.clone()).ids(pool).await?,
+        vec![bolt.id, nut.id]
+    );
+    let error = Tag::tagged_parts_of("missing".into())
+        .add(pool, bolt.id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::NotFound { model: "Tag", id } if id == "\"missing\""),
+        "{error}"
+    );
+    assert_eq!(
+        Tag::find_by_id(pool, quoted).await?.map(|t| t.id().clone()),
+        Some(tag.code)
+    );
     Ok(())
 }
 

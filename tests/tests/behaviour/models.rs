@@ -11,6 +11,8 @@ pub struct Assembly {
     pub name: String,
 }
 
+// Clippy mistakes repeated derive attributes for duplicates (rust-clippy#13238).
+#[allow(clippy::duplicated_attributes)]
 #[derive(Debug, Clone, PartialEq, Model)]
 #[relation(has_and_belongs_to_many, model = "Assembly")]
 #[relation(has_and_belongs_to_many, model = "Part", name = "subparts")]
@@ -23,19 +25,29 @@ pub struct Part {
 
 /// Creates the tables of `Assembly` and `Part`.
 pub async fn schema<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
-    Schema::new().model::<Assembly>().model::<Part>().create_all(pool).await
+    Schema::new()
+        .model::<Assembly>()
+        .model::<Part>()
+        .create_all(pool)
+        .await
 }
 
 pub fn new_part(number: &str) -> NewPart {
-    NewPart { part_number: number.to_owned(), order: None }
+    NewPart {
+        part_number: number.to_owned(),
+        order: None,
+    }
 }
 
 pub fn new_assembly(name: &str) -> NewAssembly {
-    NewAssembly { name: name.to_owned() }
+    NewAssembly {
+        name: name.to_owned(),
+    }
 }
 
 /// Two relations between one pair: one through a renamed table with custom keys, one with
 /// the defaults.
+#[allow(clippy::duplicated_attributes)]
 #[derive(Debug, Clone, PartialEq, Model)]
 #[relation(
     has_and_belongs_to_many,

@@ -9,14 +9,20 @@ use crate::models::*;
 async fn create_all_is_idempotent<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     all_tables(pool).await?;
     all_tables(pool).await?;
-    let script = Schema::new().model::<Assembly>().model::<Part>().sql::<DB>();
+    let script = Schema::new()
+        .model::<Assembly>()
+        .model::<Part>()
+        .sql::<DB>();
     assert_eq!(script.matches("CREATE TABLE").count(), 4, "{script}");
     assert!(script.contains("ON DELETE CASCADE"), "{script}");
     Ok(())
 }
 
 /// (primary key columns, foreign keys as "column -> table on delete RULE", indexed columns)
-async fn catalog<DB: Backend>(pool: &Pool<DB>, table: &str) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
+async fn catalog<DB: Backend>(
+    pool: &Pool<DB>,
+    table: &str,
+) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
     let flat = |rows: Vec<Vec<String>>| rows.into_iter().map(|r| r.join(" ")).collect::<Vec<_>>();
     Ok(match DB::DIALECT {
         Dialect::Sqlite => (
@@ -128,14 +134,35 @@ async fn join_tables_have_their_constraints<DB: Backend>(pool: &Pool<DB>) -> Res
     all_tables(pool).await?;
     let (pk, fks, indexed) = catalog(pool, "AssemblyPart").await?;
     assert_eq!(pk, ["assembly_id", "part_id"]);
-    assert_eq!(fks, ["assembly_id -> Assembly on delete CASCADE", "part_id -> Part on delete CASCADE"]);
-    assert!(indexed.contains(&"part_id".to_owned()), "reverse index: {indexed:?}");
+    assert_eq!(
+        fks,
+        [
+            "assembly_id -> Assembly on delete CASCADE",
+            "part_id -> Part on delete CASCADE"
+        ]
+    );
+    assert!(
+        indexed.contains(&"part_id".to_owned()),
+        "reverse index: {indexed:?}"
+    );
     let (pk, fks, _) = catalog(pool, "widget_gadget_links").await?;
     assert_eq!(pk, ["widget_ref", "gadget_ref"]);
-    assert_eq!(fks, ["gadget_ref -> Gadget on delete CASCADE", "widget_ref -> Widget on delete CASCADE"]);
+    assert_eq!(
+        fks,
+        [
+            "gadget_ref -> Gadget on delete CASCADE",
+            "widget_ref -> Widget on delete CASCADE"
+        ]
+    );
     let (pk, fks, _) = catalog(pool, "PartSubparts").await?;
     assert_eq!(pk, ["part_id", "subpart_id"]);
-    assert_eq!(fks, ["part_id -> Part on delete CASCADE", "subpart_id -> Part on delete CASCADE"]);
+    assert_eq!(
+        fks,
+        [
+            "part_id -> Part on delete CASCADE",
+            "subpart_id -> Part on delete CASCADE"
+        ]
+    );
     let (pk, _, _) = catalog(pool, "tags").await?;
     assert_eq!(pk, ["code"]);
     Ok(())

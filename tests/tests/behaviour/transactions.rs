@@ -13,7 +13,11 @@ async fn a_rollback_undoes_add_and_create<DB: Backend>(pool: &Pool<DB>) -> Resul
     engine.parts().add(&mut tx, bolt.id).await?;
     let created = engine.parts().create(&mut tx, new_part("N")).await?;
     engine.parts().set(&mut tx, [bolt.id, created.id]).await?;
-    assert_eq!(engine.parts().count(&mut tx).await?, 2, "visible inside the transaction");
+    assert_eq!(
+        engine.parts().count(&mut tx).await?,
+        2,
+        "visible inside the transaction"
+    );
     tx.rollback().await?;
     assert_eq!(engine.parts().count(pool).await?, 0);
     assert_eq!(Part::find_by_id(pool, created.id).await?, None);
@@ -26,14 +30,30 @@ async fn a_rollback_undoes_add_and_create<DB: Backend>(pool: &Pool<DB>) -> Resul
 }
 
 /// A failed multi-statement call inside the caller's transaction undoes only itself.
-async fn a_failed_call_leaves_the_callers_transaction_usable<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+async fn a_failed_call_leaves_the_callers_transaction_usable<DB: Backend>(
+    pool: &Pool<DB>,
+) -> Result<()> {
     schema(pool).await?;
     let engine = Assembly::create(pool, new_assembly("engine")).await?;
     let bolt = Part::create(pool, new_part("B")).await?;
     let mut tx = pool.begin().await?;
     engine.parts().add(&mut tx, bolt.id).await?;
-    assert!(engine.parts().add_many(&mut tx, [999_999]).await.unwrap_err().is_not_found());
-    assert!(engine.parts().set(&mut tx, [999_999]).await.unwrap_err().is_not_found());
+    assert!(
+        engine
+            .parts()
+            .add_many(&mut tx, [999_999])
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        engine
+            .parts()
+            .set(&mut tx, [999_999])
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
     assert_eq!(engine.parts().ids(&mut tx).await?, vec![bolt.id]);
     tx.commit().await?;
     assert_eq!(engine.parts().ids(pool).await?, vec![bolt.id]);

@@ -1,0 +1,9 @@
+use habtm::Model;
+
+#[derive(Model)]
+enum Assembly {
+    Small,
+    Large,
+}
+
+fn main() {}

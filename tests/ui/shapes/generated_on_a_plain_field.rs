@@ -1,0 +1,10 @@
+use habtm::Model;
+
+#[derive(Model)]
+struct Assembly {
+    id: i64,
+    #[model(generated = true)]
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use habtm::Model;
+
+#[derive(Model)]
+struct Assembly {
+    #[model(colum = "assembly_name")]
+    name: String,
+    id: i64,
+}
+
+fn main() {}
