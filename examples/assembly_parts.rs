@@ -1,4 +1,7 @@
 //! The seed scenario: assemblies and parts, many to many, on an embedded SQLite database.
+//!
+//! Every LoopBack call of the `hasAndBelongsToMany` document, in habtm, printed with its
+//! result. Run it with `cargo run --example assembly_parts`.
 
 use habtm::sqlx::sqlite::SqlitePoolOptions;
 use habtm::{Filter, Model, Schema};
@@ -18,17 +21,22 @@ pub struct Part {
     pub part_number: String,
 }
 
+fn part(number: &str) -> NewPart {
+    NewPart {
+        part_number: number.into(),
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> habtm::Result<()> {
+    // One connection: an in-memory SQLite database lives as long as its connection.
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect("sqlite::memory:")
         .await?;
-    Schema::new()
-        .model::<Assembly>()
-        .model::<Part>()
-        .create_all(&pool)
-        .await?;
+    let schema = Schema::new().model::<Assembly>().model::<Part>();
+    println!("schema:\n{}", schema.sql::<habtm::sqlx::Sqlite>());
+    schema.create_all(&pool).await?;
 
     let engine = Assembly::create(
         &pool,
@@ -37,36 +45,105 @@ async fn main() -> habtm::Result<()> {
         },
     )
     .await?;
-    println!("created {engine:?}");
-    let bolt = engine
-        .parts()
-        .create(
-            &pool,
-            NewPart {
-                part_number: "B-100".into(),
-            },
-        )
-        .await?;
-    println!("engine.parts.create -> {bolt:?}");
-    let nut = Part::create(
+    let pump = Assembly::create(
         &pool,
-        NewPart {
-            part_number: "N-200".into(),
+        NewAssembly {
+            name: "pump".into(),
         },
     )
     .await?;
-    engine.parts().add(&pool, nut.id).await?;
+    println!("Assembly.create -> {engine:?}, {pump:?}");
+
+    let built = engine.parts().build(part("B-100"));
     println!(
-        "engine.parts.add({}) ; parts = {:?}",
-        nut.id,
-        engine.parts().all(&pool).await?
+        "engine.parts.build(B-100): {} parts so far (nothing written)",
+        engine.parts().count(&pool).await?
+    );
+    let bolt = built.save(&pool).await?;
+    println!("  .save() -> {bolt:?}");
+
+    let gasket = engine.parts().create(&pool, part("G-300")).await?;
+    println!("engine.parts.create(G-300) -> {gasket:?}");
+
+    let nut = Part::create(&pool, part("N-200")).await?;
+    engine.parts().add(&pool, nut.id).await?;
+    engine.parts().add(&pool, nut.id).await?;
+    pump.parts().add(&pool, nut.id).await?;
+    println!(
+        "engine.parts.add(nut) twice, pump.parts.add(nut) -> engine has {} parts",
+        engine.parts().count(&pool).await?
+    );
+
+    println!("engine.parts() -> {:?}", engine.parts().all(&pool).await?);
+    let filter = Filter::new().filter(
+        Part::PART_NUMBER
+            .like("%-2%")
+            .or(Part::PART_NUMBER.like("%-3%")),
     );
     let found = engine
         .parts()
-        .find(&pool, Filter::new().filter(Part::PART_NUMBER.like("N-%")))
+        .find(&pool, filter.order_by(Part::PART_NUMBER.desc()).limit(5))
         .await?;
-    println!("find where part_number like 'N-%' -> {found:?}");
-    println!("count = {}", engine.parts().count(&pool).await?);
-    println!("nut.assemblies = {:?}", nut.assemblies().all(&pool).await?);
+    println!("engine.parts({{where: number like -2 or -3, order: DESC, limit: 5}}) -> {found:?}");
+
+    println!(
+        "engine.parts.findById(bolt) -> {:?}",
+        engine.parts().find_by_id(&pool, bolt.id).await?
+    );
+    println!(
+        "pump.parts.findById(bolt) -> {:?}",
+        pump.parts().find_by_id(&pool, bolt.id).await?
+    );
+    println!(
+        "pump.parts.exists(nut) -> {}",
+        pump.parts().exists(&pool, nut.id).await?
+    );
+    println!(
+        "nut.assemblies() -> {:?}",
+        nut.assemblies().all(&pool).await?
+    );
+
+    let updated = engine
+        .parts()
+        .update_by_id(&pool, gasket.id, part("G-301"))
+        .await?;
+    println!("engine.parts.updateById(gasket) -> {updated:?}");
+
+    println!(
+        "engine.parts.remove(bolt) -> {}",
+        engine.parts().remove(&pool, bolt.id).await?
+    );
+    println!(
+        "  bolt still exists: {:?}",
+        Part::find_by_id(&pool, bolt.id).await?
+    );
+
+    println!(
+        "engine.parts.destroy(nut) -> {}",
+        engine.parts().destroy(&pool, nut.id).await?
+    );
+    println!(
+        "  nut row: {:?}; pump's parts: {:?}",
+        Part::find_by_id(&pool, nut.id).await?,
+        pump.parts().ids(&pool).await?
+    );
+
+    engine.parts().set(&pool, [bolt.id, gasket.id]).await?;
+    println!(
+        "engine.parts.set([bolt, gasket]) -> ids {:?}",
+        engine.parts().ids(&pool).await?
+    );
+    match engine.parts().add(&pool, 4_242).await {
+        Err(error) => println!("engine.parts.add(4242) -> error: {error}"),
+        Ok(()) => println!("engine.parts.add(4242) -> linked?!"),
+    }
+    println!(
+        "engine.parts.destroyAll() -> {} links removed",
+        engine.parts().clear(&pool).await?
+    );
+    println!(
+        "engine.parts.count() -> {}",
+        engine.parts().count(&pool).await?
+    );
     Ok(())
 }

@@ -4,8 +4,9 @@
 //! `#[derive(Model)]` writes a typed accessor whose methods run SQL through sqlx against a
 //! join table named automatically, on SQLite (the default), PostgreSQL and MySQL/MariaDB.
 //!
-//! ```ignore
-//! use habtm::Model;
+//! ```
+//! use habtm::sqlx::sqlite::SqlitePoolOptions;
+//! use habtm::{Filter, Model, Schema};
 //!
 //! #[derive(Debug, Clone, PartialEq, Model)]
 //! #[model(plural = "Assemblies")]
@@ -22,9 +23,22 @@
 //!     pub part_number: String,
 //! }
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> habtm::Result<()> {
+//! let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+//! Schema::new().model::<Assembly>().model::<Part>().create_all(&pool).await?;
+//!
 //! let engine = Assembly::create(&pool, NewAssembly { name: "engine".into() }).await?;
 //! let bolt = engine.parts().create(&pool, NewPart { part_number: "B-1".into() }).await?;
+//! let nut = Part::create(&pool, NewPart { part_number: "N-2".into() }).await?;
+//! engine.parts().add(&pool, nut.id).await?;
+//!
 //! assert!(engine.parts().exists(&pool, bolt.id).await?);
+//! assert_eq!(nut.assemblies().all(&pool).await?, vec![engine.clone()]);
+//! let filter = Filter::new().filter(Part::PART_NUMBER.like("N-%"));
+//! assert_eq!(engine.parts().find(&pool, filter).await?, vec![nut]);
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! ## Attributes

@@ -19,7 +19,7 @@ use crate::value::{DynValue, SqlType};
 /// [`filter`](Self::filter) must all hold; rows come ordered by id unless
 /// [`order_by`](Self::order_by) says otherwise.
 ///
-/// ```ignore
+/// ```text
 /// let filter = Filter::new()
 ///     .filter(Part::PART_NUMBER.like("AX-%"))
 ///     .order_by(Part::PART_NUMBER.desc())

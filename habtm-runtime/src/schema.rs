@@ -9,7 +9,7 @@ use crate::relation::RelationDef;
 
 /// The tables of a set of models: each model's table and each join table, once.
 ///
-/// ```ignore
+/// ```text
 /// let schema = Schema::new().model::<Assembly>().model::<Part>();
 /// schema.create_all(&pool).await?;           // idempotent
 /// println!("{}", schema.sql::<sqlx::Postgres>()); // for a migration file
