@@ -14,6 +14,29 @@ pub fn check(model: &Model<'_>, errors: &mut Accumulator) {
     distinct_accessors(model, errors);
     distinct_join_tables(model, errors);
     distinct_join_keys(model, errors);
+    distinct_constants(model, errors);
+}
+
+/// Column and relation constants share the model's namespace: a field `parts` and a relation
+/// `parts` would both be `PARTS`.
+fn distinct_constants(model: &Model<'_>, errors: &mut Accumulator) {
+    let columns: HashMap<String, String> = model
+        .fields
+        .iter()
+        .map(|f| (crate::naming::column_const(&f.name()), f.name()))
+        .collect();
+    for relation in &model.relations {
+        let constant = crate::naming::column_const(&relation.accessor.to_string());
+        if let Some(field) = columns.get(&constant) {
+            errors.push(error(
+                format!(
+                    "the relation `{}` and the field `{field}` would both be `{}::{constant}`: give the relation another `name`",
+                    relation.accessor, model.name
+                ),
+                relation.accessor.span(),
+            ));
+        }
+    }
 }
 
 /// The longest identifier every dialect accepts (PostgreSQL's limit; MySQL allows 64).

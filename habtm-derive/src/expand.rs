@@ -106,7 +106,7 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
     let decode = model.fields.iter().enumerate().map(|(i, f)| {
         let (field, ty) = (f.ident, f.ty);
         quote_spanned! {ty.span()=>
-            #field: <__DB as ::habtm::Backend>::get::<#ty>(__row, #i)?,
+            #field: <__DB as ::habtm::Backend>::get::<#ty>(__row, __offset + #i)?,
         }
     });
     let bind = |source: TokenStream| {
@@ -165,6 +165,7 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
 
             fn decode<__DB: ::habtm::Backend>(
                 __row: &<__DB as #private::Database>::Row,
+                __offset: usize,
             ) -> ::core::result::Result<Self, #private::sqlx::Error> {
                 ::core::result::Result::Ok(Self { #(#decode)* })
             }
@@ -315,7 +316,35 @@ fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
         " The `{}` rows linked to the `{}` with this id, without loading it.",
         relation.target_name, model.name
     );
+    let load = format_ident!("load_{}", accessor);
+    let constant = format_ident!("{}", naming::column_const(&name), span = accessor.span());
+    let (generics, bounds) = db_generics();
+    let target_name = &relation.target_name;
+    let load_doc = format!(
+        " LoopBack's `include`: the `{target_name}` rows linked to each of `owners`, aligned with it, in one \
+         `SELECT ... WHERE {} IN (...)` per 10,000 owners. `filter` applies to each owner on its own: a \
+         limit of 3 is up to 3 rows per owner.",
+        q(owner_key)
+    );
+    let constant_doc = format!(
+        " The `{name}` relation, for conditions on `{}` about its `{target_name}` rows: \
+         `{}::{constant}.some(...)`, `.none(...)`, `.every(...)`, `.any()`, `.is_empty()`.",
+        model.name, model.name
+    );
     quote! {
+        #[doc = #constant_doc]
+        pub const #constant: ::habtm::Relation<#owner, #target> = ::habtm::Relation::new(#owner::#f);
+
+        #[doc = #load_doc]
+        pub async fn #load #generics (
+            db: __A,
+            owners: &[#owner],
+            filter: ::habtm::Filter<#target>,
+        ) -> ::habtm::Result<::std::vec::Vec<::std::vec::Vec<#target>>> #bounds {
+            let __ids: ::std::vec::Vec<&#id_ty> = owners.iter().map(|__owner| &__owner.#id_field).collect();
+            ::habtm::__private::load::<#owner, #target, __A>(#owner::#f(), db, &__ids, &filter).await
+        }
+
         #[doc = #doc]
         pub fn #accessor(&self) -> #strukt {
             #strukt(::habtm::Related::new(Self::#f(), ::core::clone::Clone::clone(&self.#id_field)))

@@ -9,7 +9,8 @@ use std::marker::PhantomData;
 
 use crate::backend::Backend;
 use crate::error::Result;
-use crate::model::{Model, encode_error};
+use crate::model::{Model, ModelDef, encode_error};
+use crate::relation::RelationDef;
 use crate::sql::SqlWriter;
 use crate::value::{DynValue, SqlType};
 
@@ -108,15 +109,14 @@ impl<M: Model> Filter<M> {
     ) -> Result<()> {
         if let Some(condition) = &self.condition {
             w.push(prefix);
-            condition.write::<DB>(w, args, M::def().columns)?;
+            condition.write::<DB>(w, args, M::def(), "t", 0)?;
         }
         Ok(())
     }
 
-    /// Appends `ORDER BY` (the id when none was asked for), `LIMIT` and `OFFSET`.
-    pub(crate) fn write_tail(&self, w: &mut SqlWriter) {
+    /// Appends the sort keys: those asked for, else the id.
+    pub(crate) fn write_order(&self, w: &mut SqlWriter) {
         let def = M::def();
-        w.push(" ORDER BY ");
         if self.order.is_empty() {
             w.qualified("t", def.id_column().name);
         }
@@ -130,8 +130,29 @@ impl<M: Model> Filter<M> {
                     Direction::Desc => " DESC",
                 });
         }
+    }
+
+    /// Appends `ORDER BY` (the id when none was asked for), `LIMIT` and `OFFSET`.
+    pub(crate) fn write_tail(&self, w: &mut SqlWriter) {
+        w.push(" ORDER BY ");
+        self.write_order(w);
         let dialect = w.dialect;
         dialect.limit_offset(self.limit, self.skip, &mut w.sql);
+    }
+
+    /// The limit, if any.
+    pub(crate) fn limit_value(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// The number of rows skipped, if any.
+    pub(crate) fn skip_value(&self) -> Option<u64> {
+        self.skip
+    }
+
+    /// How many parameters the condition binds.
+    pub(crate) fn bind_count(&self) -> usize {
+        self.condition.as_ref().map_or(0, Node::bind_count)
     }
 }
 
@@ -404,17 +425,37 @@ enum Node {
     All(Vec<Node>),
     Any(Vec<Node>),
     Not(Box<Node>),
+    Related {
+        relation: fn() -> &'static RelationDef,
+        quantifier: Quantifier,
+        condition: Option<Box<Node>>,
+    },
 }
 
 impl Node {
+    fn bind_count(&self) -> usize {
+        match self {
+            Node::Compare { .. } | Node::Like { .. } => 1,
+            Node::In { values, .. } => values.len(),
+            Node::Null { .. } => 0,
+            Node::All(nodes) | Node::Any(nodes) => nodes.iter().map(Node::bind_count).sum(),
+            Node::Not(node) => node.bind_count(),
+            Node::Related { condition, .. } => condition.as_deref().map_or(0, Node::bind_count),
+        }
+    }
+
+    /// Writes the condition on the row of `def` called `alias`; `depth` numbers the aliases
+    /// of nested relation predicates.
     fn write<DB: Backend>(
         &self,
         w: &mut SqlWriter,
         args: &mut DB::Arguments,
-        columns: &[crate::ColumnDef],
+        def: &ModelDef,
+        alias: &str,
+        depth: usize,
     ) -> Result<()> {
         let column = |w: &mut SqlWriter, index: usize| {
-            w.qualified("t", columns[index].name);
+            w.qualified(alias, def.columns[index].name);
         };
         match self {
             Node::Compare {
@@ -475,16 +516,131 @@ impl Node {
                     if i > 0 {
                         w.push(joiner);
                     }
-                    node.write::<DB>(w, args, columns)?;
+                    node.write::<DB>(w, args, def, alias, depth)?;
                 }
                 w.push(")");
             }
             Node::Not(node) => {
                 w.push("NOT (");
-                node.write::<DB>(w, args, columns)?;
+                node.write::<DB>(w, args, def, alias, depth)?;
+                w.push(")");
+            }
+            Node::Related {
+                relation,
+                quantifier,
+                condition,
+            } => {
+                let rel = relation();
+                let target = (rel.target)();
+                let (j, t) = (format!("j{}", depth + 1), format!("t{}", depth + 1));
+                if matches!(quantifier, Quantifier::None | Quantifier::Every) {
+                    w.push("NOT ");
+                }
+                w.push("EXISTS (SELECT 1 FROM ")
+                    .ident(rel.join_table)
+                    .push(" AS ")
+                    .push(&j);
+                w.push(" INNER JOIN ")
+                    .ident(target.table)
+                    .push(" AS ")
+                    .push(&t)
+                    .push(" ON ");
+                w.qualified(&t, target.id_column().name)
+                    .push(" = ")
+                    .qualified(&j, rel.target_key);
+                w.push(" WHERE ").qualified(&j, rel.owner_key).push(" = ");
+                w.qualified(alias, def.id_column().name);
+                if let Some(condition) = condition {
+                    w.push(if *quantifier == Quantifier::Every {
+                        " AND NOT ("
+                    } else {
+                        " AND ("
+                    });
+                    condition.write::<DB>(w, args, target, &t, depth + 1)?;
+                    w.push(")");
+                }
                 w.push(")");
             }
         }
         Ok(())
+    }
+}
+
+/// Which related rows a relation predicate asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quantifier {
+    Some,
+    None,
+    Every,
+}
+
+/// A relation of `O` to `T`, for conditions on `O` about its related rows: the constant
+/// `Assembly::PARTS` that `#[derive(Model)]` writes for each relation.
+///
+/// ```text
+/// // assemblies with at least one part numbered B-...
+/// Assembly::find(&pool, Filter::new().filter(Assembly::PARTS.some(Part::PART_NUMBER.like("B-%"))))
+/// ```
+pub struct Relation<O, T> {
+    def: fn() -> &'static RelationDef,
+    marker: PhantomData<fn() -> (O, T)>,
+}
+
+impl<O, T> Clone for Relation<O, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O, T> Copy for Relation<O, T> {}
+
+impl<O, T> Debug for Relation<O, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Relation({})", (self.def)().name)
+    }
+}
+
+impl<O, T> Relation<O, T> {
+    #[doc(hidden)]
+    pub const fn new(def: fn() -> &'static RelationDef) -> Self {
+        Relation {
+            def,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<O: Model, T: Model> Relation<O, T> {
+    fn predicate(self, quantifier: Quantifier, condition: Option<Condition<T>>) -> Condition<O> {
+        Condition::from(Node::Related {
+            relation: self.def,
+            quantifier,
+            condition: condition.map(|c| Box::new(c.node)),
+        })
+    }
+
+    /// At least one related row matches: `EXISTS (SELECT 1 FROM <join> ... AND <condition>)`.
+    pub fn some(self, condition: Condition<T>) -> Condition<O> {
+        self.predicate(Quantifier::Some, Some(condition))
+    }
+
+    /// No related row matches: `NOT EXISTS (... AND <condition>)`.
+    pub fn none(self, condition: Condition<T>) -> Condition<O> {
+        self.predicate(Quantifier::None, Some(condition))
+    }
+
+    /// Every related row matches (true when there are none): `NOT EXISTS (... AND NOT <condition>)`.
+    pub fn every(self, condition: Condition<T>) -> Condition<O> {
+        self.predicate(Quantifier::Every, Some(condition))
+    }
+
+    /// At least one related row exists.
+    pub fn any(self) -> Condition<O> {
+        self.predicate(Quantifier::Some, None)
+    }
+
+    /// No related row exists.
+    pub fn is_empty(self) -> Condition<O> {
+        self.predicate(Quantifier::None, None)
     }
 }

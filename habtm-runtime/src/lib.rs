@@ -12,7 +12,7 @@ mod value;
 
 pub use backend::{Backend, Dialect};
 pub use error::{Error, Result};
-pub use filter::{Column, Condition, Filter, Order};
+pub use filter::{Column, Condition, Filter, Order, Relation};
 pub use model::{ColumnDef, Model, ModelDef, ModelStatements};
 pub use relation::{Related, RelationDef, RelationStatements, Unsaved};
 pub use schema::Schema;
@@ -24,6 +24,7 @@ pub use value::{DynValue, SqlType};
 pub mod __private {
     pub use crate::backend::Backend;
     pub use crate::model::{create, delete_by_id, find, find_by_id, save};
+    pub use crate::relation::load;
     pub use sqlx;
     pub use sqlx::error::BoxDynError;
     pub use sqlx::{Acquire, Database};

@@ -30,8 +30,8 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
     /// This row's id.
     fn id(&self) -> &Self::Id;
 
-    /// Builds a value from a row whose columns are in [`ModelDef::columns`] order.
-    fn decode<DB: Backend>(row: &DB::Row) -> Result<Self, sqlx::Error>;
+    /// Builds a value from a row holding [`ModelDef::columns`] in order, from column `offset` on.
+    fn decode<DB: Backend>(row: &DB::Row, offset: usize) -> Result<Self, sqlx::Error>;
 
     /// Binds every column but the id, in declaration order.
     fn bind_columns<DB: Backend>(&self, args: &mut DB::Arguments) -> Result<(), BoxDynError>;
@@ -252,7 +252,7 @@ pub(crate) fn args_of<DB: Backend, T: SqlType>(value: &T) -> Result<DB::Argument
 }
 
 pub(crate) fn decode_all<M: Model, DB: Backend>(rows: Vec<DB::Row>) -> Result<Vec<M>, sqlx::Error> {
-    rows.iter().map(M::decode::<DB>).collect()
+    rows.iter().map(|row| M::decode::<DB>(row, 0)).collect()
 }
 
 fn op<M: Model>(operation: &str) -> impl FnOnce() -> String + '_ {
@@ -289,7 +289,7 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(
             operation: op::<M>("create")().into(),
             source: sqlx::Error::RowNotFound,
         })?;
-        return M::decode::<DB>(&row).context(op::<M>("create"));
+        return M::decode::<DB>(&row, 0).context(op::<M>("create"));
     }
     let id = match M::new_id(&new) {
         Some(id) => {
@@ -333,7 +333,7 @@ where
     let args = args_of::<A::Database, _>(id)?;
     let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
     row.context(op::<M>("find_by_id"))?
-        .map(|row| M::decode::<A::Database>(&row))
+        .map(|row| M::decode::<A::Database>(&row, 0))
         .transpose()
         .context(op::<M>("find_by_id"))
 }

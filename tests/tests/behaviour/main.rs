@@ -3,6 +3,7 @@
 mod model;
 mod models;
 mod naming;
+mod query;
 mod relation;
 mod schema;
 mod transactions;
