@@ -99,7 +99,14 @@ fn distinct_columns(model: &Model<'_>, errors: &mut Accumulator) {
 }
 
 /// Methods the derive writes on the model itself, which an accessor must not shadow.
-const MODEL_METHODS: &[&str] = &["create", "find", "find_by_id", "save", "delete_by_id"];
+const MODEL_METHODS: &[&str] = &[
+    "create",
+    "find",
+    "find_by_id",
+    "select",
+    "save",
+    "delete_by_id",
+];
 
 /// Each relation has its own accessor: two `model = "Part"` need `name = "..."` on one.
 fn distinct_accessors(model: &Model<'_>, errors: &mut Accumulator) {

@@ -11,11 +11,13 @@ use crate::naming;
 
 pub fn expand(model: &Model<'_>) -> TokenStream {
     let new_struct = new_struct(model);
+    let partial_struct = partial_struct(model);
     let model_impl = model_impl(model);
     let inherent = inherent_impl(model);
     let accessors = model.relations.iter().map(|r| accessor_struct(model, r));
     quote! {
         #new_struct
+        #partial_struct
         #model_impl
         #inherent
         #(#accessors)*
@@ -80,6 +82,30 @@ fn new_struct(model: &Model<'_>) -> TokenStream {
     }
 }
 
+fn partial_ident(model: &Model<'_>) -> Ident {
+    format_ident!("Partial{}", model.name)
+}
+
+fn partial_struct(model: &Model<'_>) -> TokenStream {
+    let vis = model.vis;
+    let ident = partial_ident(model);
+    let doc = format!(
+        " A [`{}`] read with `Filter::fields` (LoopBack's `fields`): the fields that were read are `Some`.",
+        model.name
+    );
+    let fields = model.fields.iter().map(|f| {
+        let (ident, ty) = (f.ident, f.ty);
+        quote!(pub #ident: ::core::option::Option<#ty>,)
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(::core::default::Default)]
+        #vis struct #ident {
+            #(#fields)*
+        }
+    }
+}
+
 fn model_impl(model: &Model<'_>) -> TokenStream {
     let ident = model.ident;
     let new = new_ident(model);
@@ -92,12 +118,15 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
 
     let columns = model.fields.iter().map(|f| {
         let (column, field, nullable, ty) = (&f.column.value, f.name(), f.nullable, f.ty);
+        let json_name = naming::json_name(&field);
         quote_spanned! {ty.span()=>
             ::habtm::ColumnDef {
                 name: #column,
                 field: #field,
                 nullable: #nullable,
                 sql_type: ::habtm::__private::sql_type::<#ty>,
+                json_name: #json_name,
+                json: ::habtm::JsonParser::of::<#ty>(),
             }
         }
     });
@@ -137,6 +166,18 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
         )
     };
     let id_type = quote_spanned!(id_ty.span()=> type Id = #id_ty;);
+    let partial = partial_ident(model);
+    let decode_partial = model.fields.iter().enumerate().map(|(i, f)| {
+        let (field, ty) = (f.ident, f.ty);
+        quote! {
+            #field: if __mask[#i] {
+                __next += 1;
+                ::core::option::Option::Some(<__DB as ::habtm::Backend>::get::<#ty>(__row, __next - 1)?)
+            } else {
+                ::core::option::Option::None
+            },
+        }
+    });
     let private = quote!(::habtm::__private);
 
     quote! {
@@ -144,6 +185,7 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
         impl ::habtm::Model for #ident {
             #id_type
             type New = #new;
+            type Partial = #partial;
 
             fn def() -> &'static ::habtm::ModelDef {
                 static DEF: ::habtm::ModelDef = ::habtm::ModelDef {
@@ -168,6 +210,15 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
                 __offset: usize,
             ) -> ::core::result::Result<Self, #private::sqlx::Error> {
                 ::core::result::Result::Ok(Self { #(#decode)* })
+            }
+
+            fn decode_partial<__DB: ::habtm::Backend>(
+                __row: &<__DB as #private::Database>::Row,
+                __offset: usize,
+                __mask: &[bool],
+            ) -> ::core::result::Result<#partial, #private::sqlx::Error> {
+                let mut __next = __offset;
+                ::core::result::Result::Ok(#partial { #(#decode_partial)* })
             }
 
             fn bind_columns<__DB: ::habtm::Backend>(
@@ -242,6 +293,10 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
     let find_doc = format!(
         " The rows of {table} matching `filter`, ordered by {id_column} unless it orders them."
     );
+    let partial = partial_ident(model);
+    let select_doc = format!(
+        " Like `find`, reading only the filter's `fields` (and the id) into [`{partial}`]."
+    );
     let save_doc = format!(
         " Writes every field to this row: `UPDATE {table} SET ... WHERE {id_column} = ?`.\n\n\
          Fails with `Error::NotFound` if the row does not exist."
@@ -271,6 +326,11 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
             #[doc = #find_doc]
             pub async fn find #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<::std::vec::Vec<Self>> #bounds {
                 ::habtm::__private::find::<Self, __A>(db, &filter).await
+            }
+
+            #[doc = #select_doc]
+            pub async fn select #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<::std::vec::Vec<#partial>> #bounds {
+                ::habtm::__private::select::<Self, __A>(db, &filter).await
             }
 
             #[doc = #save_doc]
@@ -401,6 +461,9 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
         all: format!(
             " Every linked `{target_name}`, ordered by id: one `SELECT ... INNER JOIN {join}`."
         ),
+        select:
+            " Like `find`, reading only the filter's `fields` (and the id): LoopBack's `fields`."
+                .to_owned(),
         build: format!(
             " A new `{target_name}` that nothing writes until [`save`](::habtm::Unsaved::save), which works like `create`."
         ),
@@ -463,6 +526,7 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
     let Docs {
         find,
         all,
+        select,
         build,
         create,
         add,
@@ -497,6 +561,11 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             #[doc = #find]
             pub async fn find #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<::std::vec::Vec<#target>> #bounds {
                 self.0.find(db, &filter).await
+            }
+
+            #[doc = #select]
+            pub async fn select #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<::std::vec::Vec<<#target as ::habtm::Model>::Partial>> #bounds {
+                self.0.select(db, &filter).await
             }
 
             #[doc = #all]
@@ -585,6 +654,7 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
 struct Docs {
     find: String,
     all: String,
+    select: String,
     build: String,
     create: String,
     add: String,

@@ -1,6 +1,6 @@
 //! The naming rules: deterministic, and the same from either side of a relation.
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
 /// `Part` -> `parts`, `Assembly` -> `assemblies`, `PartCategory` -> `part_categories`.
 pub fn accessor(model: &str) -> String {
@@ -39,6 +39,11 @@ pub fn accessor_struct(owner: &str, accessor: &str) -> String {
 /// The filter constant of a field: `part_number` -> `PART_NUMBER`.
 pub fn column_const(field: &str) -> String {
     field.to_shouty_snake_case()
+}
+
+/// The property name in LoopBack JSON: `part_number` -> `partNumber`.
+pub fn json_name(field: &str) -> String {
+    field.to_lower_camel_case()
 }
 
 #[cfg(test)]

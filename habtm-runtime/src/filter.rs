@@ -30,6 +30,7 @@ use crate::value::{DynValue, SqlType};
 pub struct Filter<M> {
     condition: Option<Node>,
     order: Vec<(usize, Direction)>,
+    fields: Option<Vec<usize>>,
     limit: Option<u64>,
     skip: Option<u64>,
     model: PhantomData<fn() -> M>,
@@ -40,6 +41,7 @@ impl<M> Default for Filter<M> {
         Filter {
             condition: None,
             order: Vec::new(),
+            fields: None,
             limit: None,
             skip: None,
             model: PhantomData,
@@ -52,6 +54,7 @@ impl<M> Debug for Filter<M> {
         f.debug_struct("Filter")
             .field("condition", &self.condition)
             .field("order", &self.order)
+            .field("fields", &self.fields)
             .field("limit", &self.limit)
             .field("skip", &self.skip)
             .finish()
@@ -66,16 +69,74 @@ impl<M: Model> Filter<M> {
 
     /// Keeps only rows where `condition` holds (in addition to earlier conditions).
     #[must_use]
-    pub fn filter(mut self, condition: Condition<M>) -> Self {
+    pub fn filter(self, condition: Condition<M>) -> Self {
+        self.with_node(condition.node)
+    }
+
+    pub(crate) fn with_node(mut self, node: Node) -> Self {
         self.condition = Some(match self.condition.take() {
-            None => condition.node,
+            None => node,
             Some(Node::All(mut all)) => {
-                all.push(condition.node);
+                all.push(node);
                 Node::All(all)
             }
-            Some(earlier) => Node::All(vec![earlier, condition.node]),
+            Some(earlier) => Node::All(vec![earlier, node]),
         });
         self
+    }
+
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    pub(crate) fn set_order(&mut self, order: Vec<(usize, Direction)>) {
+        self.order = order;
+    }
+
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    pub(crate) fn set_fields(&mut self, fields: Vec<usize>) {
+        self.fields = Some(fields);
+    }
+
+    /// Reads only these columns (and the id) with `select`: LoopBack's `fields`.
+    #[must_use]
+    pub fn fields<T>(mut self, columns: impl IntoIterator<Item = Column<M, T>>) -> Self {
+        let mut chosen = vec![M::def().id];
+        chosen.extend(columns.into_iter().map(|c| c.index));
+        chosen.sort_unstable();
+        chosen.dedup();
+        self.fields = Some(chosen);
+        self
+    }
+
+    /// Also reads `column` with `select`; see [`fields`](Self::fields).
+    #[must_use]
+    pub fn field<T>(mut self, column: Column<M, T>) -> Self {
+        let mut chosen = self.fields.take().unwrap_or_else(|| vec![M::def().id]);
+        chosen.push(column.index);
+        chosen.sort_unstable();
+        chosen.dedup();
+        self.fields = Some(chosen);
+        self
+    }
+
+    /// Which columns a projection reads: `mask[i]` for column `i`.
+    pub(crate) fn field_mask(&self) -> Vec<bool> {
+        let n = M::def().columns.len();
+        match &self.fields {
+            None => vec![true; n],
+            Some(chosen) => (0..n).map(|i| chosen.contains(&i)).collect(),
+        }
+    }
+
+    /// The SQL this filter adds to a query on `M` aliased `t`, and how many parameters it
+    /// binds: for logging and tests. Values never appear in the text.
+    pub fn to_sql<DB: Backend>(&self) -> Result<(String, usize)> {
+        let mut w = SqlWriter::new(DB::DIALECT);
+        let mut args = DB::Arguments::default();
+        self.write_where::<DB>(&mut w, &mut args, "WHERE ")?;
+        self.write_tail(&mut w);
+        Ok((
+            w.finish().trim_start().to_owned(),
+            sqlx::Arguments::len(&args),
+        ))
     }
 
     /// Orders by `order` after any earlier keys: `Part::NAME.desc()`, or a column for ascending.
@@ -320,7 +381,7 @@ impl<M: Model, T: SqlType + Debug> From<Column<M, T>> for Order<M> {
 
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
+pub(crate) enum Direction {
     Asc,
     Desc,
 }
@@ -379,7 +440,7 @@ impl<M> std::ops::Not for Condition<M> {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum CompareOp {
+pub(crate) enum CompareOp {
     Eq,
     Ne,
     Lt,
@@ -402,7 +463,7 @@ impl CompareOp {
 }
 
 #[derive(Debug)]
-enum Node {
+pub(crate) enum Node {
     Compare {
         column: usize,
         op: CompareOp,
@@ -568,7 +629,7 @@ impl Node {
 
 /// Which related rows a relation predicate asks about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quantifier {
+pub(crate) enum Quantifier {
     Some,
     None,
     Every,

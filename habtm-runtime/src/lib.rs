@@ -4,6 +4,7 @@
 mod backend;
 mod error;
 mod filter;
+mod json;
 mod model;
 mod relation;
 mod schema;
@@ -13,6 +14,7 @@ mod value;
 pub use backend::{Backend, Dialect};
 pub use error::{Error, Result};
 pub use filter::{Column, Condition, Filter, Order, Relation};
+pub use json::JsonParser;
 pub use model::{ColumnDef, Model, ModelDef, ModelStatements};
 pub use relation::{Related, RelationDef, RelationStatements, Unsaved};
 pub use schema::Schema;
@@ -23,7 +25,8 @@ pub use value::{DynValue, SqlType};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::Backend;
-    pub use crate::model::{create, delete_by_id, find, find_by_id, save};
+    pub use crate::json::JsonColumn;
+    pub use crate::model::{create, delete_by_id, find, find_by_id, save, select};
     pub use crate::relation::load;
     pub use sqlx;
     pub use sqlx::error::BoxDynError;

@@ -23,6 +23,8 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
     type Id: SqlType + Clone + Debug + Eq + Hash + Unpin;
     /// The values needed to insert a row: every field but a database-generated id.
     type New: Send + Sync + 'static;
+    /// Every field optional: a row read with [`Filter::fields`], unread fields `None`.
+    type Partial: Default + Send + 'static;
 
     /// The static description of the table.
     fn def() -> &'static ModelDef;
@@ -32,6 +34,14 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
 
     /// Builds a value from a row holding [`ModelDef::columns`] in order, from column `offset` on.
     fn decode<DB: Backend>(row: &DB::Row, offset: usize) -> Result<Self, sqlx::Error>;
+
+    /// Builds a partial value from a row holding the columns with `mask[i]` set, in order,
+    /// from column `offset` on.
+    fn decode_partial<DB: Backend>(
+        row: &DB::Row,
+        offset: usize,
+        mask: &[bool],
+    ) -> Result<Self::Partial, sqlx::Error>;
 
     /// Binds every column but the id, in declaration order.
     fn bind_columns<DB: Backend>(&self, args: &mut DB::Arguments) -> Result<(), BoxDynError>;
@@ -84,6 +94,10 @@ pub struct ColumnDef {
     pub nullable: bool,
     /// The driver's type name for the field's type, on a dialect.
     pub sql_type: fn(Dialect) -> String,
+    /// The property name in LoopBack JSON (`partNumber`).
+    pub json_name: &'static str,
+    /// Reads a JSON value into the field's type, for JSON filters.
+    pub json: crate::json::JsonParser,
 }
 
 impl ModelDef {
@@ -390,4 +404,47 @@ where
     let deleted =
         <A::Database as Backend>::execute(&mut conn, sql, args_of::<A::Database, _>(id)?).await;
     Ok(deleted.context(op::<M>("delete_by_id"))? > 0)
+}
+
+/// `t."a", t."c"`: the columns a projection reads.
+pub(crate) fn projection(def: &ModelDef, dialect: Dialect, mask: &[bool]) -> String {
+    let mut w = SqlWriter::new(dialect);
+    w.idents(
+        Some("t"),
+        def.columns
+            .iter()
+            .zip(mask)
+            .filter(|(_, keep)| **keep)
+            .map(|(c, _)| c.name),
+    );
+    w.finish()
+}
+
+/// `Model::select`: the rows matching `filter`, reading only its `fields`.
+pub async fn select<'c, M: Model, A>(db: A, filter: &Filter<M>) -> Result<Vec<M::Partial>>
+where
+    A: Acquire<'c>,
+    A::Database: Backend,
+{
+    let def = M::def();
+    let dialect = <A::Database as Backend>::DIALECT;
+    let mask = filter.field_mask();
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT ")
+        .push(&projection(def, dialect, &mask))
+        .push(" FROM ")
+        .ident(def.table)
+        .push(" AS t");
+    let mut args = <A::Database as sqlx::Database>::Arguments::default();
+    filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
+    filter.write_tail(&mut w);
+    let mut conn = db.acquire().await.context(op::<M>("select"))?;
+    let sql = sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(w.finish()));
+    let rows = <A::Database as Backend>::fetch_all(&mut conn, sql, args)
+        .await
+        .context(op::<M>("select"))?;
+    rows.iter()
+        .map(|row| M::decode_partial::<A::Database>(row, 0, &mask))
+        .collect::<Result<_, _>>()
+        .context(op::<M>("select"))
 }

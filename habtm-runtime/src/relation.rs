@@ -384,6 +384,44 @@ impl<O: Model, T: Model> Related<O, T> {
         decode_all::<T, A::Database>(rows.context(|| op.to_string())?).context(|| op.to_string())
     }
 
+    /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`).
+    pub async fn select<'c, A>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T::Partial>>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("select");
+        let dialect = <A::Database as Backend>::DIALECT;
+        let target = T::def();
+        let mask = filter.field_mask();
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ")
+            .push(&model::projection(target, dialect, &mask))
+            .push(" FROM ")
+            .ident(target.table);
+        w.push(" AS t INNER JOIN ")
+            .ident(self.rel.join_table)
+            .push(" AS j ON ")
+            .qualified("j", self.rel.target_key);
+        w.push(" = ")
+            .qualified("t", target.id_column().name)
+            .push(" WHERE ")
+            .qualified("j", self.rel.owner_key);
+        w.push(" = ").param();
+        let mut args = self.owner_args::<A::Database>()?;
+        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
+        filter.write_tail(&mut w);
+        let sql = AssertSqlSafe(w.finish()).into_sql_str();
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        let rows = <A::Database as Backend>::fetch_all(&mut conn, sql, args)
+            .await
+            .context(|| op.to_string())?;
+        rows.iter()
+            .map(|row| T::decode_partial::<A::Database>(row, 0, &mask))
+            .collect::<Result<_, _>>()
+            .context(|| op.to_string())
+    }
+
     /// Every linked row, ordered by id.
     pub async fn all<'c, A>(&self, db: A) -> Result<Vec<T>>
     where
