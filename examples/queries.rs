@@ -21,16 +21,44 @@ pub struct Part {
 }
 
 fn part(number: &str, weight: f64) -> NewPart {
-    NewPart { part_number: number.into(), weight: Some(weight) }
+    NewPart {
+        part_number: number.into(),
+        weight: Some(weight),
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> habtm::Result<()> {
-    let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
-    Schema::new().model::<Assembly>().model::<Part>().create_all(&pool).await?;
-    let engine = Assembly::create(&pool, NewAssembly { name: "engine".into() }).await?;
-    let pump = Assembly::create(&pool, NewAssembly { name: "pump".into() }).await?;
-    let frame = Assembly::create(&pool, NewAssembly { name: "frame".into() }).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await?;
+    Schema::new()
+        .model::<Assembly>()
+        .model::<Part>()
+        .create_all(&pool)
+        .await?;
+    let engine = Assembly::create(
+        &pool,
+        NewAssembly {
+            name: "engine".into(),
+        },
+    )
+    .await?;
+    let pump = Assembly::create(
+        &pool,
+        NewAssembly {
+            name: "pump".into(),
+        },
+    )
+    .await?;
+    let frame = Assembly::create(
+        &pool,
+        NewAssembly {
+            name: "frame".into(),
+        },
+    )
+    .await?;
     for (number, weight) in [("B-1", 0.1), ("B-2", 0.2), ("G-7", 1.5), ("N-4", 0.05)] {
         engine.parts().create(&pool, part(number, weight)).await?;
     }
@@ -39,37 +67,76 @@ async fn main() -> habtm::Result<()> {
 
     // Typed: misspelled columns and values of the wrong type do not compile.
     let heavy_or_nut = Part::WEIGHT.ge(Some(1.0)).or(Part::PART_NUMBER.like("N-%"));
-    let filter = Filter::new().filter(heavy_or_nut).order_by(Part::PART_NUMBER.desc());
-    println!("heavy or nuts, Z..A: {:?}", engine.parts().find(&pool, filter).await?);
+    let filter = Filter::new()
+        .filter(heavy_or_nut)
+        .order_by(Part::PART_NUMBER.desc());
+    println!(
+        "heavy or nuts, Z..A: {:?}",
+        engine.parts().find(&pool, filter).await?
+    );
 
     // LoopBack's JSON syntax, validated against Part's columns.
-    let filter = Filter::from_json(r#"{"where": {"partNumber": {"like": "B-%"}}, "order": "weight DESC", "limit": 1}"#)?;
-    println!("JSON filter: {:?}", engine.parts().find(&pool, filter).await?);
+    let filter = Filter::from_json(
+        r#"{"where": {"partNumber": {"like": "B-%"}}, "order": "weight DESC", "limit": 1}"#,
+    )?;
+    println!(
+        "JSON filter: {:?}",
+        engine.parts().find(&pool, filter).await?
+    );
     match Filter::<Part>::from_json(r#"{"where": {"partNumbr": "B-1"}}"#) {
         Err(error) => println!("a typo: {error}"),
         Ok(_) => unreachable!("partNumbr is not a column"),
     }
 
     // Projection: only the part numbers (and ids) are read.
-    let numbers = engine.parts().select(&pool, Filter::new().fields([Part::PART_NUMBER])).await?;
+    let numbers = engine
+        .parts()
+        .select(&pool, Filter::new().fields([Part::PART_NUMBER]))
+        .await?;
     let numbers: Vec<String> = numbers.into_iter().filter_map(|p| p.part_number).collect();
     println!("part numbers only: {numbers:?}");
 
     // Eager loading: one statement for all three assemblies, two parts each at most.
     let assemblies = Assembly::find(&pool, Filter::new()).await?;
-    let parts = Assembly::load_parts(&pool, &assemblies, Filter::new().order_by(Part::WEIGHT.desc()).limit(2)).await?;
+    let parts = Assembly::load_parts(
+        &pool,
+        &assemblies,
+        Filter::new().order_by(Part::WEIGHT.desc()).limit(2),
+    )
+    .await?;
     for (assembly, parts) in assemblies.iter().zip(&parts) {
         let numbers: Vec<&str> = parts.iter().map(|p| p.part_number.as_str()).collect();
-        println!("include parts, 2 heaviest: {} -> {numbers:?}", assembly.name);
+        println!(
+            "include parts, 2 heaviest: {} -> {numbers:?}",
+            assembly.name
+        );
     }
 
     // Relation predicates on the owner's own queries.
-    let with_heavy = Assembly::find(&pool, Filter::new().filter(Assembly::PARTS.some(Part::WEIGHT.gt(Some(2.0))))).await?;
-    let without_parts = Assembly::find(&pool, Filter::new().filter(Assembly::PARTS.is_empty())).await?;
-    let all_light = Assembly::find(&pool, Filter::new().filter(Assembly::PARTS.every(Part::WEIGHT.lt(Some(2.0))))).await?;
-    println!("with a part over 2 kg: {:?}", with_heavy.iter().map(|a| &a.name).collect::<Vec<_>>());
-    println!("with no parts: {:?}", without_parts.iter().map(|a| &a.name).collect::<Vec<_>>());
-    println!("every part under 2 kg: {:?}", all_light.iter().map(|a| &a.name).collect::<Vec<_>>());
+    let with_heavy = Assembly::find(
+        &pool,
+        Filter::new().filter(Assembly::PARTS.some(Part::WEIGHT.gt(Some(2.0)))),
+    )
+    .await?;
+    let without_parts =
+        Assembly::find(&pool, Filter::new().filter(Assembly::PARTS.is_empty())).await?;
+    let all_light = Assembly::find(
+        &pool,
+        Filter::new().filter(Assembly::PARTS.every(Part::WEIGHT.lt(Some(2.0)))),
+    )
+    .await?;
+    println!(
+        "with a part over 2 kg: {:?}",
+        with_heavy.iter().map(|a| &a.name).collect::<Vec<_>>()
+    );
+    println!(
+        "with no parts: {:?}",
+        without_parts.iter().map(|a| &a.name).collect::<Vec<_>>()
+    );
+    println!(
+        "every part under 2 kg: {:?}",
+        all_light.iter().map(|a| &a.name).collect::<Vec<_>>()
+    );
     let _ = frame;
     Ok(())
 }

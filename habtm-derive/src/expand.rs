@@ -149,7 +149,6 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
     };
     let bind_self = bind(quote!(self));
     let bind_new = bind(quote!(__new));
-    let value_fields: Vec<&Ident> = model.value_fields().map(|f| f.ident).collect();
 
     let (new_id, id_from_generated) = if id_generated {
         (
@@ -243,13 +242,6 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
 
             fn id_from_generated(__value: i64) -> ::core::option::Option<#id_ty> {
                 #id_from_generated
-            }
-
-            fn from_new(__new: #new, __id: #id_ty) -> Self {
-                Self {
-                    #id_ident: __id,
-                    #(#value_fields: __new.#value_fields,)*
-                }
             }
         }
     }

@@ -108,6 +108,16 @@ impl Dialect {
         }
     }
 
+    /// The clause that keeps selected rows from being deleted until the transaction ends,
+    /// while letting others read and link them.
+    pub(crate) const fn for_share(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR KEY SHARE",
+            Dialect::MySql => " LOCK IN SHARE MODE",
+        }
+    }
+
     /// `LIMIT`/`OFFSET` for a query; `None` means no bound.
     pub(crate) fn limit_offset(self, limit: Option<u64>, offset: Option<u64>, out: &mut String) {
         use std::fmt::Write;

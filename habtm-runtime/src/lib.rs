@@ -9,6 +9,7 @@ mod model;
 mod relation;
 mod schema;
 mod sql;
+mod txn;
 mod value;
 
 pub use backend::{Backend, Dialect};

@@ -10,6 +10,7 @@ use crate::error::{Context, Error, Result};
 use crate::filter::Filter;
 use crate::model::{self, Model, ModelDef, args_of, bind, decode_all, encode_error, fixed};
 use crate::sql::{SqlWriter, StatementCache};
+use crate::txn::retrying;
 
 /// The static description of one `has_and_belongs_to_many` relation, written by
 /// `#[derive(Model)]` for each `#[relation(...)]`.
@@ -51,8 +52,8 @@ pub struct RelationStatements {
     /// `SELECT COUNT(*) FROM "Part" AS t INNER JOIN ... WHERE j."assembly_id" = ?`
     count: String,
     /// `INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, t."id" FROM "Part" AS t
-    /// WHERE t."id" = ? AND EXISTS (SELECT 1 FROM "Assembly" AS o WHERE o."id" = ?)`, ignoring
-    /// an existing link.
+    /// WHERE t."id" = ? AND EXISTS (SELECT 1 FROM "Assembly" AS o WHERE o."id" = ?) AND NOT
+    /// EXISTS (<that link>)`, ignoring an existing link.
     add: String,
     /// `INSERT INTO "AssemblyPart" (...) SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" = ?`
     link_new: String,
@@ -145,6 +146,18 @@ impl RelationStatements {
             .ident(owner.table)
             .push(" AS o WHERE ");
         s.qualified("o", owner_id).push(" = ").param().push(")");
+        // Keeps `add` idempotent on join tables without a unique key (LoopBack's own).
+        s.push(" AND NOT EXISTS (SELECT 1 FROM ")
+            .ident(rel.join_table)
+            .push(" AS l WHERE ");
+        s.qualified("l", rel.owner_key)
+            .push(" = ")
+            .param()
+            .push(" AND ");
+        s.qualified("l", rel.target_key)
+            .push(" = ")
+            .param()
+            .push(")");
         let mut add = s.finish();
         dialect.on_conflict_ignore(rel.join_table, rel.owner_key, &mut add);
 
@@ -451,13 +464,31 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("create");
-        let mut tx = db.begin().await.context(|| op.to_string())?;
-        let row = model::insert_on::<T, A::Database>(&mut tx, data).await?;
-        let mut args = args_of::<A::Database, _>(row.id())?;
-        bind::<A::Database, _>(&mut args, &self.owner_id)?;
-        let sql = fixed(&self.statements::<A::Database>().link_new);
-        let linked = <A::Database as Backend>::execute(&mut tx, sql, args).await;
-        if linked.context(|| op.to_string())? == 0 {
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.create_on::<A::Database>(&mut conn, &data, op).await
+        )
+    }
+
+    async fn create_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        data: &T::New,
+        op: Op,
+    ) -> Result<T> {
+        let mut tx = sqlx::Connection::begin(conn)
+            .await
+            .context(|| op.to_string())?;
+        let row = model::insert_on::<T, DB>(&mut tx, data).await?;
+        let mut args = args_of::<DB, _>(row.id())?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        let sql = fixed(&self.statements::<DB>().link_new);
+        if DB::execute(&mut tx, sql, args)
+            .await
+            .context(|| op.to_string())?
+            == 0
+        {
             return Err(Error::not_found((self.rel.owner)().name, &self.owner_id));
         }
         tx.commit().await.context(|| op.to_string())?;
@@ -471,20 +502,29 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("add");
-        let mut args = self.owner_args::<A::Database>()?;
-        bind::<A::Database, _>(&mut args, &target_id)?;
-        bind::<A::Database, _>(&mut args, &self.owner_id)?;
-        let sql = fixed(&self.statements::<A::Database>().add);
         let mut conn = db.acquire().await.context(|| op.to_string())?;
-        match <A::Database as Backend>::execute(&mut conn, sql, args).await {
-            Ok(0) => {
-                self.explain_unlinked::<A::Database>(&mut conn, &target_id, op)
-                    .await
-            }
+        retrying!(
+            conn,
+            self.add_on::<A::Database>(&mut conn, &target_id, op).await
+        )
+    }
+
+    async fn add_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Result<()> {
+        let mut args = self.owner_args::<DB>()?;
+        bind::<DB, _>(&mut args, target_id)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        let sql = fixed(&self.statements::<DB>().add);
+        match DB::execute(conn, sql, args).await {
+            Ok(0) => self.explain_unlinked::<DB>(conn, target_id, op).await,
             Ok(_) => Ok(()),
-            Err(error) => Err(self
-                .link_error::<A::Database>(&mut conn, error, &target_id, op)
-                .await),
+            Err(error) => Err(self.link_error::<DB>(conn, error, target_id, op).await),
         }
     }
 
@@ -555,11 +595,15 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("remove");
-        let sql = fixed(&self.statements::<A::Database>().remove);
-        let args = self.pair_args::<A::Database>(&target_id)?;
+        let sql = &self.statements::<A::Database>().remove;
         let mut conn = db.acquire().await.context(|| op.to_string())?;
-        let removed = <A::Database as Backend>::execute(&mut conn, sql, args).await;
-        Ok(removed.context(|| op.to_string())? > 0)
+        let removed = retrying!(conn, {
+            let args = self.pair_args::<A::Database>(&target_id)?;
+            <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+                .await
+                .context(|| op.to_string())
+        })?;
+        Ok(removed > 0)
     }
 
     /// The row with this id, only if it is linked.
@@ -592,36 +636,49 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("update_by_id");
-        let mut args = <A::Database as sqlx::Database>::Arguments::default();
-        T::bind_new_columns::<A::Database>(data, &mut args).map_err(encode_error)?;
-        bind::<A::Database, _>(&mut args, &target_id)?;
-        bind::<A::Database, _>(&mut args, &self.owner_id)?;
-        bind::<A::Database, _>(&mut args, &target_id)?;
-        let sql = fixed(&self.statements::<A::Database>().update_linked);
-        if <A::Database as Backend>::DIALECT.has_returning() {
-            let mut conn = db.acquire().await.context(|| op.to_string())?;
-            let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
-            return row
-                .context(|| op.to_string())?
-                .map(|row| T::decode::<A::Database>(&row, 0))
-                .transpose()
-                .context(|| op.to_string());
-        }
-        let mut tx = db.begin().await.context(|| op.to_string())?;
-        let updated = <A::Database as Backend>::execute(&mut tx, sql, args).await;
-        if updated.context(|| op.to_string())? == 0 {
-            return Ok(None);
-        }
-        let sql = fixed(&model::statements::<T, A::Database>().find_by_id);
-        let row = <A::Database as Backend>::fetch_optional(
-            &mut tx,
-            sql,
-            args_of::<A::Database, _>(&target_id)?,
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.update_on::<A::Database>(&mut conn, &target_id, data, op)
+                .await
         )
-        .await;
-        let row = row.context(|| op.to_string())?;
-        tx.commit().await.context(|| op.to_string())?;
-        row.map(|row| T::decode::<A::Database>(&row, 0))
+    }
+
+    async fn update_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        data: &T::New,
+        op: Op,
+    ) -> Result<Option<T>> {
+        let mut args = DB::Arguments::default();
+        T::bind_new_columns::<DB>(data, &mut args).map_err(encode_error)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        let sql = fixed(&self.statements::<DB>().update_linked);
+        let row = if DB::DIALECT.has_returning() {
+            DB::fetch_optional(conn, sql, args)
+                .await
+                .context(|| op.to_string())?
+        } else {
+            let mut tx = sqlx::Connection::begin(conn)
+                .await
+                .context(|| op.to_string())?;
+            if DB::execute(&mut tx, sql, args)
+                .await
+                .context(|| op.to_string())?
+                == 0
+            {
+                return Ok(None);
+            }
+            let sql = fixed(&model::statements::<T, DB>().find_by_id);
+            let row = DB::fetch_optional(&mut tx, sql, args_of::<DB, _>(target_id)?).await;
+            let row = row.context(|| op.to_string())?;
+            tx.commit().await.context(|| op.to_string())?;
+            row
+        };
+        row.map(|row| T::decode::<DB>(&row, 0))
             .transpose()
             .context(|| op.to_string())
     }
@@ -634,22 +691,39 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("destroy");
-        let statements = self.statements::<A::Database>();
-        let mut tx = db.begin().await.context(|| op.to_string())?;
-        let args = self.pair_args::<A::Database>(&target_id)?;
-        let unlinked =
-            <A::Database as Backend>::execute(&mut tx, fixed(&statements.remove), args).await;
-        if unlinked.context(|| op.to_string())? == 0 {
-            return Ok(false);
-        }
-        let args = args_of::<A::Database, _>(&target_id)?;
-        let sql = fixed(&statements.unlink_target);
-        <A::Database as Backend>::execute(&mut tx, sql, args)
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.destroy_on::<A::Database>(&mut conn, &target_id, op)
+                .await
+        )
+    }
+
+    async fn destroy_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Result<bool> {
+        let statements = self.statements::<DB>();
+        let mut tx = sqlx::Connection::begin(conn)
             .await
             .context(|| op.to_string())?;
-        let args = args_of::<A::Database, _>(&target_id)?;
-        let sql = fixed(&model::statements::<T, A::Database>().delete);
-        <A::Database as Backend>::execute(&mut tx, sql, args)
+        let args = self.pair_args::<DB>(target_id)?;
+        if DB::execute(&mut tx, fixed(&statements.remove), args)
+            .await
+            .context(|| op.to_string())?
+            == 0
+        {
+            return Ok(false);
+        }
+        let args = args_of::<DB, _>(target_id)?;
+        DB::execute(&mut tx, fixed(&statements.unlink_target), args)
+            .await
+            .context(|| op.to_string())?;
+        let args = args_of::<DB, _>(target_id)?;
+        let sql = fixed(&model::statements::<T, DB>().delete);
+        DB::execute(&mut tx, sql, args)
             .await
             .context(|| op.to_string())?;
         tx.commit().await.context(|| op.to_string())?;
@@ -732,12 +806,14 @@ impl<O: Model, T: Model> Related<O, T> {
         A::Database: Backend,
     {
         let op = self.op("clear");
-        let sql = fixed(&self.statements::<A::Database>().clear);
-        let args = self.owner_args::<A::Database>()?;
+        let sql = &self.statements::<A::Database>().clear;
         let mut conn = db.acquire().await.context(|| op.to_string())?;
-        <A::Database as Backend>::execute(&mut conn, sql, args)
-            .await
-            .context(|| op.to_string())
+        retrying!(conn, {
+            let args = self.owner_args::<A::Database>()?;
+            <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+                .await
+                .context(|| op.to_string())
+        })
     }
 
     async fn ids_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<Vec<T::Id>> {
@@ -801,7 +877,9 @@ impl<O: Model, T: Model> Related<O, T> {
             w.push(" WHERE ")
                 .ident(target.id_column().name)
                 .push(" IN ")
-                .param_list(chunk.len());
+                .param_list(chunk.len())
+                // Until the links are written, nobody deletes these rows.
+                .push(DB::DIALECT.for_share());
             let mut args = DB::Arguments::default();
             for id in chunk {
                 bind::<DB, _>(&mut args, id)?;
@@ -941,11 +1019,25 @@ impl<O: Model, T: Model> Related<O, T> {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut tx = db.begin().await.context(|| op.to_string())?;
-        self.lock_owner::<A::Database>(&mut tx, op).await?;
-        self.require_targets::<A::Database>(&mut tx, &ids, op)
-            .await?;
-        let added = self.insert_links::<A::Database>(&mut tx, &ids, op).await?;
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.add_many_on::<A::Database>(&mut conn, &ids, op).await
+        )
+    }
+
+    async fn add_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        let mut tx = sqlx::Connection::begin(conn)
+            .await
+            .context(|| op.to_string())?;
+        self.lock_owner::<DB>(&mut tx, op).await?;
+        self.require_targets::<DB>(&mut tx, ids, op).await?;
+        let added = self.insert_links::<DB>(&mut tx, ids, op).await?;
         tx.commit().await.context(|| op.to_string())?;
         Ok(added)
     }
@@ -962,8 +1054,24 @@ impl<O: Model, T: Model> Related<O, T> {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut tx = db.begin().await.context(|| op.to_string())?;
-        let removed = self.delete_links::<A::Database>(&mut tx, &ids, op).await?;
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.remove_many_on::<A::Database>(&mut conn, &ids, op)
+                .await
+        )
+    }
+
+    async fn remove_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        let mut tx = sqlx::Connection::begin(conn)
+            .await
+            .context(|| op.to_string())?;
+        let removed = self.delete_links::<DB>(&mut tx, ids, op).await?;
         tx.commit().await.context(|| op.to_string())?;
         Ok(removed)
     }
@@ -978,9 +1086,24 @@ impl<O: Model, T: Model> Related<O, T> {
     {
         let op = self.op("set");
         let wanted = distinct(ids);
-        let mut tx = db.begin().await.context(|| op.to_string())?;
-        self.lock_owner::<A::Database>(&mut tx, op).await?;
-        let current = self.ids_on::<A::Database>(&mut tx, op).await?;
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.set_on::<A::Database>(&mut conn, &wanted, op).await
+        )
+    }
+
+    async fn set_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        wanted: &[T::Id],
+        op: Op,
+    ) -> Result<()> {
+        let mut tx = sqlx::Connection::begin(conn)
+            .await
+            .context(|| op.to_string())?;
+        self.lock_owner::<DB>(&mut tx, op).await?;
+        let current = self.ids_on::<DB>(&mut tx, op).await?;
         let wanted_set: HashSet<&T::Id> = wanted.iter().collect();
         let current_set: HashSet<&T::Id> = current.iter().collect();
         let to_remove: Vec<T::Id> = current
@@ -994,16 +1117,13 @@ impl<O: Model, T: Model> Related<O, T> {
             .cloned()
             .collect();
         if !to_add.is_empty() {
-            self.require_targets::<A::Database>(&mut tx, &to_add, op)
-                .await?;
+            self.require_targets::<DB>(&mut tx, &to_add, op).await?;
         }
         if !to_remove.is_empty() {
-            self.delete_links::<A::Database>(&mut tx, &to_remove, op)
-                .await?;
+            self.delete_links::<DB>(&mut tx, &to_remove, op).await?;
         }
         if !to_add.is_empty() {
-            self.insert_links::<A::Database>(&mut tx, &to_add, op)
-                .await?;
+            self.insert_links::<DB>(&mut tx, &to_add, op).await?;
         }
         tx.commit().await.context(|| op.to_string())?;
         Ok(())

@@ -1,5 +1,6 @@
 //! Every behaviour, on SQLite, PostgreSQL and MySQL, from one test body each.
 
+mod concurrency;
 mod json;
 mod model;
 mod models;
