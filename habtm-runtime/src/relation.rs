@@ -42,14 +42,17 @@ impl RelationDef {
 /// The fixed statements of one relation on one dialect (`?` stands for a parameter).
 #[derive(Debug)]
 pub struct RelationStatements {
-    /// `SELECT t.* FROM "Part" AS t INNER JOIN "AssemblyPart" AS j ON j."part_id" = t."id"
-    /// WHERE j."assembly_id" = ?`
+    /// ` FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart" AS j WHERE
+    /// j."assembly_id" = ?)`: the linked rows, for any column list.
+    from_linked: String,
+    /// `SELECT t.* FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart"
+    /// AS j WHERE j."assembly_id" = ?)`
     select: String,
     /// `select` ordered by the part id.
     all: String,
     /// `select` `AND t."id" = ?`
     find_by_id: String,
-    /// `SELECT COUNT(*) FROM "Part" AS t INNER JOIN ... WHERE j."assembly_id" = ?`
+    /// `SELECT COUNT(*) FROM "Part" AS t WHERE t."id" IN (<the linked ids>)`
     count: String,
     /// `INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, t."id" FROM "Part" AS t
     /// WHERE t."id" = ? AND EXISTS (SELECT 1 FROM "Assembly" AS o WHERE o."id" = ?) AND NOT
@@ -81,49 +84,37 @@ impl RelationStatements {
         let target_id = target.id_column().name;
         let w = || SqlWriter::new(dialect);
 
+        // A semi-join: a part linked twice (possible in LoopBack's own join tables, which
+        // have no unique key) still comes back once.
+        let linked = |s: &mut SqlWriter| {
+            s.qualified("t", target_id)
+                .push(" IN (SELECT ")
+                .qualified("j", rel.target_key);
+            s.push(" FROM ")
+                .ident(rel.join_table)
+                .push(" AS j WHERE ")
+                .qualified("j", rel.owner_key);
+            s.push(" = ").param().push(")");
+        };
+
         let mut s = w();
-        s.push("SELECT ")
-            .push(&target_stmts.select_list)
-            .push(" FROM ")
-            .ident(target.table);
-        s.push(" AS t INNER JOIN ")
-            .ident(rel.join_table)
-            .push(" AS j ON ");
-        s.qualified("j", rel.target_key)
-            .push(" = ")
-            .qualified("t", target_id);
-        s.push(" WHERE ")
-            .qualified("j", rel.owner_key)
-            .push(" = ")
-            .param();
-        let select = s.finish();
+        s.push(" FROM ").ident(target.table).push(" AS t WHERE ");
+        linked(&mut s);
+        let from_linked = s.finish();
+        let select = format!("SELECT {}{from_linked}", target_stmts.select_list);
 
         let mut s = w();
         s.push(&select).push(" ORDER BY ").qualified("t", target_id);
         let all = s.finish();
 
-        let mut s = w();
-        s.push(&select)
-            .push(" AND ")
+        let mut s = SqlWriter::continuing(dialect, &select, 1);
+        s.push(" AND ")
             .qualified("t", target_id)
-            .push(" = ");
-        let mut find_by_id = s.finish();
-        dialect.placeholder_into(2, &mut find_by_id);
-
-        let mut s = w();
-        s.push("SELECT COUNT(*) FROM ")
-            .ident(target.table)
-            .push(" AS t INNER JOIN ");
-        s.ident(rel.join_table)
-            .push(" AS j ON ")
-            .qualified("j", rel.target_key)
-            .push(" = ");
-        s.qualified("t", target_id)
-            .push(" WHERE ")
-            .qualified("j", rel.owner_key)
             .push(" = ")
             .param();
-        let count = s.finish();
+        let find_by_id = s.finish();
+
+        let count = format!("SELECT COUNT(*){from_linked}");
 
         let insert_into = |s: &mut SqlWriter| {
             s.push("INSERT INTO ").ident(rel.join_table).push(" (");
@@ -246,6 +237,7 @@ impl RelationStatements {
         let update_linked = s.finish();
 
         RelationStatements {
+            from_linked,
             select,
             all,
             find_by_id,
@@ -407,20 +399,12 @@ impl<O: Model, T: Model> Related<O, T> {
         let dialect = <A::Database as Backend>::DIALECT;
         let target = T::def();
         let mask = filter.field_mask();
-        let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ")
-            .push(&model::projection(target, dialect, &mask))
-            .push(" FROM ")
-            .ident(target.table);
-        w.push(" AS t INNER JOIN ")
-            .ident(self.rel.join_table)
-            .push(" AS j ON ")
-            .qualified("j", self.rel.target_key);
-        w.push(" = ")
-            .qualified("t", target.id_column().name)
-            .push(" WHERE ")
-            .qualified("j", self.rel.owner_key);
-        w.push(" = ").param();
+        let from_linked = &self.statements::<A::Database>().from_linked;
+        let head = format!(
+            "SELECT {}{from_linked}",
+            model::projection(target, dialect, &mask)
+        );
+        let mut w = SqlWriter::continuing(dialect, &head, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
         filter.write_tail(&mut w);
