@@ -51,6 +51,8 @@ pub struct Field<'a> {
 }
 
 pub struct Relation {
+    /// The join model, a `#[derive(Model)]` whose table is the join table.
+    pub through: Option<syn::Path>,
     pub accessor: Ident,
     pub target: syn::Path,
     /// The last segment of `target`: the model's name.
@@ -265,14 +267,22 @@ fn relation(
             .with_span(attr.path()),
         );
     }
-    if let Some(through) = &attrs.through {
-        errors.push(
-            darling::Error::custom(
-                "join models (`through = \"...\"`) are not supported yet: name the join table with `through_table = \"...\"`",
-            )
-            .with_span(through),
-        );
-    }
+    let through = match &attrs.through {
+        None => None,
+        Some(lit) => match lit.parse::<syn::Path>() {
+            Ok(path) => Some((path, lit.span())),
+            Err(_) => {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "`through = {:?}` is not a type path: name the join model, as in `through = \"AssemblyPart\"`",
+                        lit.value()
+                    ))
+                    .with_span(lit),
+                );
+                return None;
+            }
+        },
+    };
     let Some(model) = &attrs.model else {
         errors.push(
             darling::Error::custom(
@@ -321,13 +331,18 @@ fn relation(
         None => Ident::new(&naming::accessor(&target_name), model.span()),
     };
 
-    let (join_table, explicit_join_table) = match &attrs.through_table {
-        Some(table) => (SqlName::from_lit(table), true),
-        None if is_self => {
+    let (join_table, explicit_join_table) = match (&attrs.through_table, &through) {
+        (Some(table), _) => (SqlName::from_lit(table), true),
+        // The join model's table, which defaults to its name.
+        (None, Some((path, span))) => {
+            let name = path.segments.last()?.ident.unraw_string();
+            (SqlName::new(name, *span), true)
+        }
+        (None, None) if is_self => {
             let table = naming::accessor_struct(owner, &accessor.to_string());
             (SqlName::new(table, model.span()), false)
         }
-        None => (
+        (None, None) => (
             SqlName::new(naming::join_table(owner, &target_name), model.span()),
             false,
         ),
@@ -346,6 +361,7 @@ fn relation(
     };
 
     Some(Relation {
+        through: through.map(|(path, _)| path),
         accessor,
         target,
         target_name,

@@ -148,6 +148,17 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
         quote!(#(#binds)*)
     };
     let bind_self = bind(quote!(self));
+    let bind_new_field = model
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(model.id_generated && *i == model.id))
+        .map(|(i, f)| {
+            let (field, ty) = (f.ident, f.ty);
+            quote_spanned! {ty.span()=>
+                #i => <__DB as ::habtm::Backend>::bind::<#ty>(__args, &__new.#field),
+            }
+        });
     let bind_new = bind(quote!(__new));
 
     let (new_id, id_from_generated) = if id_generated {
@@ -234,6 +245,17 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
             ) -> ::core::result::Result<(), #private::BoxDynError> {
                 #bind_new
                 ::core::result::Result::Ok(())
+            }
+
+            fn bind_new_field<__DB: ::habtm::Backend>(
+                __new: &#new,
+                __column: usize,
+                __args: &mut <__DB as #private::Database>::Arguments,
+            ) -> ::core::result::Result<(), #private::BoxDynError> {
+                match __column {
+                    #(#bind_new_field)*
+                    _ => ::core::result::Result::Ok(()),
+                }
             }
 
             fn new_id(__new: &#new) -> ::core::option::Option<&#id_ty> {
@@ -356,6 +378,10 @@ fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
     let owner = model.ident;
     let target = &relation.target;
     let target_def = quote_spanned!(relation.target_span=> <#target as ::habtm::Model>::def);
+    let through_def = match &relation.through {
+        Some(through) => quote!(::core::option::Option::Some(<#through as ::habtm::Model>::def)),
+        None => quote!(::core::option::Option::None),
+    };
     let (name, join_table) = (accessor.to_string(), &relation.join_table.value);
     let (owner_key, target_key) = (&relation.owner_key.value, &relation.target_key.value);
     let doc = format!(
@@ -416,6 +442,7 @@ fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
                 join_table: #join_table,
                 owner_key: #owner_key,
                 target_key: #target_key,
+                through: #through_def,
                 statements: ::habtm::StatementCache::new(),
             };
             &RELATION
@@ -543,6 +570,39 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             __I: ::core::iter::IntoIterator<Item = #target_id>,
     };
 
+    let through_methods = relation.through.as_ref().map(|through| {
+        let through_name = through.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let add_with = format!(
+            " Links an existing `{target_name}` and writes `data` into its `{through_name}` row: LoopBack's \
+             `add(fk, data)`. The two key fields of `data` are ignored (the link's keys are used); linking \
+             again changes nothing. A missing `{target_name}` or `{owner_name}` is `Error::NotFound`."
+        );
+        let find_with_links = format!(
+            " The linked `{target_name}` rows with their `{through_name}` rows, where `filter` acts on \
+             `{through_name}`'s columns (conditions, order, limit, skip): one `SELECT ... FROM {join} INNER JOIN ...`."
+        );
+        let update_link = format!(
+            " Writes `data` into the `{through_name}` row of this link (all but its id and keys): \
+             `UPDATE {join} SET ... WHERE {pair}`. `false` if the `{target_name}` is not linked."
+        );
+        quote! {
+            #[doc = #add_with]
+            pub async fn add_with #generics (&self, db: __A, id: #target_id, data: <#through as ::habtm::Model>::New) -> ::habtm::Result<()> #bounds {
+                self.0.add_with::<__A, #through>(db, id, &data).await
+            }
+
+            #[doc = #find_with_links]
+            pub async fn find_with_links #generics (&self, db: __A, filter: ::habtm::Filter<#through>) -> ::habtm::Result<::std::vec::Vec<(#target, #through)>> #bounds {
+                self.0.find_with_links::<__A, #through>(db, &filter).await
+            }
+
+            #[doc = #update_link]
+            pub async fn update_link #generics (&self, db: __A, id: #target_id, data: <#through as ::habtm::Model>::New) -> ::habtm::Result<bool> #bounds {
+                self.0.update_link::<__A, #through>(db, id, &data).await
+            }
+        }
+    });
+
     quote! {
         #[doc = #struct_doc]
         #[derive(Clone, Debug)]
@@ -639,6 +699,8 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             pub async fn remove_many #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<u64> #ids_bounds {
                 self.0.remove_many(db, ids).await
             }
+
+            #through_methods
         }
     }
 }

@@ -52,6 +52,14 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
         args: &mut DB::Arguments,
     ) -> Result<(), BoxDynError>;
 
+    /// Binds the field of `new` holding column `column` (an index in
+    /// [`ModelDef::columns`]); nothing for a generated id.
+    fn bind_new_field<DB: Backend>(
+        new: &Self::New,
+        column: usize,
+        args: &mut DB::Arguments,
+    ) -> Result<(), BoxDynError>;
+
     /// The id carried by `new`, when ids are supplied by the caller.
     fn new_id(new: &Self::New) -> Option<&Self::Id>;
 

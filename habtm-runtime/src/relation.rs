@@ -8,7 +8,9 @@ use sqlx::{Acquire, AssertSqlSafe, SqlSafeStr, SqlStr};
 use crate::backend::{Backend, Dialect};
 use crate::error::{Context, Error, Result};
 use crate::filter::Filter;
-use crate::model::{self, Model, ModelDef, args_of, bind, decode_all, encode_error, fixed};
+use crate::model::{
+    self, ColumnDef, Model, ModelDef, args_of, bind, decode_all, encode_error, fixed,
+};
 use crate::sql::{SqlWriter, StatementCache};
 use crate::txn::retrying;
 
@@ -28,6 +30,8 @@ pub struct RelationDef {
     pub owner_key: &'static str,
     /// The join column holding the target's id (`part_id`).
     pub target_key: &'static str,
+    /// The join model (`through = "AssemblyPart"`), whose table is the join table.
+    pub through: Option<fn() -> &'static ModelDef>,
     /// The relation's fixed statements, built on first use for each dialect.
     pub statements: StatementCache<RelationStatements>,
 }
@@ -1111,6 +1115,216 @@ impl<O: Model, T: Model> Related<O, T> {
         }
         tx.commit().await.context(|| op.to_string())?;
         Ok(())
+    }
+
+    /// Links an existing row, writing `data` into the join row: LoopBack's
+    /// `add(fk, data)` on a relation with a join model `X`. The key fields of `data` are
+    /// ignored: the join row gets this owner's and `target_id`'s keys. Linking again
+    /// changes nothing (use [`update_link`](Self::update_link) to change the data).
+    pub async fn add_with<'c, A, X>(&self, db: A, target_id: T::Id, data: &X::New) -> Result<()>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        X: Model,
+    {
+        let op = self.op("add_with");
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.add_with_on::<A::Database, X>(&mut conn, &target_id, data, op)
+                .await
+        )
+    }
+
+    async fn add_with_on<DB: Backend, X: Model>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        data: &X::New,
+        op: Op,
+    ) -> Result<()> {
+        let (sql, args) = self.add_with_statement::<DB, X>(target_id, data)?;
+        match DB::execute(conn, sql, args).await {
+            Ok(0) => self.explain_unlinked::<DB>(conn, target_id, op).await,
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.link_error::<DB>(conn, error, target_id, op).await),
+        }
+    }
+
+    /// `INSERT INTO X (...) SELECT <values>, with the keys substituted, FROM T AS t WHERE
+    /// t.id = ? AND EXISTS (owner) AND NOT EXISTS (link)`.
+    fn add_with_statement<DB: Backend, X: Model>(
+        &self,
+        target_id: &T::Id,
+        data: &X::New,
+    ) -> Result<(SqlStr, DB::Arguments)> {
+        let join = X::def();
+        let target = T::def();
+        let owner = (self.rel.owner)();
+        let columns: Vec<(usize, &ColumnDef)> = join
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !(join.id_generated && *i == join.id))
+            .collect();
+        let mut w = SqlWriter::new(DB::DIALECT);
+        let mut args = DB::Arguments::default();
+        w.push("INSERT INTO ").ident(self.rel.join_table).push(" (");
+        w.idents(None, columns.iter().map(|(_, c)| c.name))
+            .push(") SELECT ");
+        for (n, (index, column)) in columns.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.param();
+            if column.name == self.rel.owner_key {
+                bind::<DB, _>(&mut args, &self.owner_id)?;
+            } else if column.name == self.rel.target_key {
+                bind::<DB, _>(&mut args, target_id)?;
+            } else {
+                X::bind_new_field::<DB>(data, *index, &mut args).map_err(encode_error)?;
+            }
+        }
+        w.push(" FROM ")
+            .ident(target.table)
+            .push(" AS t WHERE ")
+            .qualified("t", target.id_column().name);
+        w.push(" = ")
+            .param()
+            .push(" AND EXISTS (SELECT 1 FROM ")
+            .ident(owner.table)
+            .push(" AS o WHERE ");
+        w.qualified("o", owner.id_column().name)
+            .push(" = ")
+            .param()
+            .push(") AND NOT EXISTS (SELECT 1 FROM ");
+        w.ident(self.rel.join_table)
+            .push(" AS l WHERE ")
+            .qualified("l", self.rel.owner_key)
+            .push(" = ")
+            .param();
+        w.push(" AND ")
+            .qualified("l", self.rel.target_key)
+            .push(" = ")
+            .param()
+            .push(")");
+        bind::<DB, _>(&mut args, target_id)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        let mut sql = w.finish();
+        DB::DIALECT.on_conflict_ignore(self.rel.join_table, self.rel.owner_key, &mut sql);
+        Ok((AssertSqlSafe(sql).into_sql_str(), args))
+    }
+
+    /// The linked rows with their join rows, `(part, link)`, where `filter` acts on the join
+    /// model's columns: its conditions, its order (by the join row's id unless it orders
+    /// them), limit and skip. `Filter::new().order_by(AssemblyPart::POSITION)` lists the
+    /// parts in their position order.
+    pub async fn find_with_links<'c, A, X>(&self, db: A, filter: &Filter<X>) -> Result<Vec<(T, X)>>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        X: Model,
+    {
+        let op = self.op("find_with_links");
+        let dialect = <A::Database as Backend>::DIALECT;
+        let (join, target) = (X::def(), T::def());
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ")
+            .idents(Some("p"), target.columns.iter().map(|c| c.name))
+            .push(", ");
+        w.push(&join.statements(dialect).select_list)
+            .push(" FROM ")
+            .ident(self.rel.join_table);
+        w.push(" AS t INNER JOIN ")
+            .ident(target.table)
+            .push(" AS p ON ")
+            .qualified("p", target.id_column().name);
+        w.push(" = ")
+            .qualified("t", self.rel.target_key)
+            .push(" WHERE ")
+            .qualified("t", self.rel.owner_key);
+        w.push(" = ").param();
+        let mut args = self.owner_args::<A::Database>()?;
+        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
+        filter.write_tail(&mut w);
+        let sql = AssertSqlSafe(w.finish()).into_sql_str();
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        let rows = <A::Database as Backend>::fetch_all(&mut conn, sql, args)
+            .await
+            .context(|| op.to_string())?;
+        let width = target.columns.len();
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    T::decode::<A::Database>(row, 0)?,
+                    X::decode::<A::Database>(row, width)?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .context(|| op.to_string())
+    }
+
+    /// Writes `data` into the join row of this link (every column but its id and the two
+    /// keys); `false` if the row is not linked.
+    pub async fn update_link<'c, A, X>(
+        &self,
+        db: A,
+        target_id: T::Id,
+        data: &X::New,
+    ) -> Result<bool>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        X: Model,
+    {
+        let op = self.op("update_link");
+        let join = X::def();
+        let has_data = join.columns.iter().enumerate().any(|(i, c)| {
+            i != join.id && c.name != self.rel.owner_key && c.name != self.rel.target_key
+        });
+        if !has_data {
+            return self.exists(db, target_id).await;
+        }
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        let updated = retrying!(conn, {
+            let (sql, args) = self.update_link_statement::<A::Database, X>(&target_id, data)?;
+            <A::Database as Backend>::execute(&mut conn, sql, args)
+                .await
+                .context(|| op.to_string())
+        })?;
+        // MySQL counts rows that matched; the others count rows written, which is the same here.
+        Ok(updated > 0)
+    }
+
+    /// `UPDATE X SET <data columns> = ? WHERE <owner key> = ? AND <target key> = ?`.
+    fn update_link_statement<DB: Backend, X: Model>(
+        &self,
+        target_id: &T::Id,
+        data: &X::New,
+    ) -> Result<(SqlStr, DB::Arguments)> {
+        let join = X::def();
+        let mut w = SqlWriter::new(DB::DIALECT);
+        let mut args = DB::Arguments::default();
+        w.push("UPDATE ").ident(self.rel.join_table).push(" SET ");
+        let data_columns = join.columns.iter().enumerate().filter(|(i, c)| {
+            *i != join.id && c.name != self.rel.owner_key && c.name != self.rel.target_key
+        });
+        for (n, (index, column)) in data_columns.enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.eq_param(column.name);
+            X::bind_new_field::<DB>(data, index, &mut args).map_err(encode_error)?;
+        }
+        w.push(" WHERE ")
+            .eq_param(self.rel.owner_key)
+            .push(" AND ")
+            .eq_param(self.rel.target_key);
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        Ok((AssertSqlSafe(w.finish()).into_sql_str(), args))
     }
 }
 

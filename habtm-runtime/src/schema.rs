@@ -36,13 +36,8 @@ impl Schema {
     }
 
     /// The `CREATE TABLE` and `CREATE INDEX` statements, in dependency order: model tables
-    /// first, then join tables. Each is idempotent (`IF NOT EXISTS`).
+    /// first, then join models' tables and join tables. Each is idempotent (`IF NOT EXISTS`).
     pub fn statements(&self, dialect: Dialect) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .models
-            .iter()
-            .map(|m| model_table(m, dialect))
-            .collect();
         let mut joins: Vec<&'static RelationDef> = Vec::new();
         for model in &self.models {
             for relation in model.relations.iter().map(|r| r()) {
@@ -51,8 +46,24 @@ impl Schema {
                 }
             }
         }
+        let is_join_model = |def: &ModelDef| {
+            joins
+                .iter()
+                .any(|j| j.through.is_some_and(|t| std::ptr::eq(t(), def)))
+        };
+        let mut out: Vec<String> = Vec::new();
+        for model in self.models.iter().filter(|m| !is_join_model(m)) {
+            out.push(model_table(model, dialect, None));
+        }
         for relation in joins {
-            out.extend(join_table(relation, dialect));
+            match relation.through {
+                Some(through) => {
+                    let (table, index) = join_constraints(relation, dialect);
+                    out.push(model_table(through(), dialect, Some(&table)));
+                    out.extend(index);
+                }
+                None => out.extend(join_table(relation, dialect)),
+            }
         }
         out
     }
@@ -87,7 +98,8 @@ impl Schema {
     }
 }
 
-fn model_table(def: &ModelDef, d: Dialect) -> String {
+/// `CREATE TABLE` for a model; `extra` adds table constraints (a join model's keys).
+fn model_table(def: &ModelDef, d: Dialect, extra: Option<&str>) -> String {
     let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", d.quote(def.table));
     for (i, column) in def.columns.iter().enumerate() {
         if i > 0 {
@@ -120,6 +132,10 @@ fn model_table(def: &ModelDef, d: Dialect) -> String {
             }
         }
     }
+    if let Some(extra) = extra {
+        sql.push_str(", ");
+        sql.push_str(extra);
+    }
     sql.push(')');
     sql
 }
@@ -141,11 +157,13 @@ fn object_name(table: &str, column: &str, suffix: &str) -> String {
     format!("{}_{hash:016x}", &name[..cut])
 }
 
-fn join_table(rel: &RelationDef, d: Dialect) -> Vec<String> {
+/// The constraints a join table carries beyond its columns (the pair unique, a foreign key
+/// to each side with `ON DELETE CASCADE`, and on MySQL the reverse index), and the
+/// `CREATE INDEX` for the reverse key on the other dialects.
+fn join_constraints(rel: &RelationDef, d: Dialect) -> (String, Option<String>) {
     let owner = (rel.owner)();
     let target = (rel.target)();
     let q = |name: &str| d.quote(name);
-    let key_type = |def: &ModelDef| d.ddl_type(&(def.id_column().sql_type)(d), true);
     let foreign_key = |column: &str, def: &ModelDef| {
         format!(
             "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE CASCADE",
@@ -155,31 +173,47 @@ fn join_table(rel: &RelationDef, d: Dialect) -> Vec<String> {
             q(def.id_column().name),
         )
     };
-    let index = object_name(rel.join_table, rel.target_key, "idx");
-    let mut table = format!(
-        "CREATE TABLE IF NOT EXISTS {} ({} {} NOT NULL, {} {} NOT NULL, PRIMARY KEY ({}, {}), {}, {}",
-        q(rel.join_table),
-        q(rel.owner_key),
-        key_type(owner),
-        q(rel.target_key),
-        key_type(target),
+    let pair = if rel.through.is_some() {
+        "UNIQUE"
+    } else {
+        "PRIMARY KEY"
+    };
+    let mut constraints = format!(
+        "{pair} ({}, {}), {}, {}",
         q(rel.owner_key),
         q(rel.target_key),
         foreign_key(rel.owner_key, owner),
         foreign_key(rel.target_key, target),
     );
+    let index = object_name(rel.join_table, rel.target_key, "idx");
     if d == Dialect::MySql {
         // MySQL has no CREATE INDEX IF NOT EXISTS; an inline index is created with the table.
-        table.push_str(&format!(", INDEX {} ({})", q(&index), q(rel.target_key)));
-        table.push_str(") ENGINE=InnoDB");
-        return vec![table];
+        constraints.push_str(&format!(", INDEX {} ({})", q(&index), q(rel.target_key)));
+        return (constraints, None);
     }
-    table.push(')');
     let index = format!(
         "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
         q(&index),
         q(rel.join_table),
         q(rel.target_key)
     );
-    vec![table, index]
+    (constraints, Some(index))
+}
+
+fn join_table(rel: &RelationDef, d: Dialect) -> Vec<String> {
+    let q = |name: &str| d.quote(name);
+    let key_type = |def: &ModelDef| d.ddl_type(&(def.id_column().sql_type)(d), true);
+    let (constraints, index) = join_constraints(rel, d);
+    let mut table = format!(
+        "CREATE TABLE IF NOT EXISTS {} ({} {} NOT NULL, {} {} NOT NULL, {constraints})",
+        q(rel.join_table),
+        q(rel.owner_key),
+        key_type((rel.owner)()),
+        q(rel.target_key),
+        key_type((rel.target)()),
+    );
+    if d == Dialect::MySql {
+        table.push_str(" ENGINE=InnoDB");
+    }
+    std::iter::once(table).chain(index).collect()
 }

@@ -9,4 +9,5 @@ mod naming;
 mod query;
 mod relation;
 mod schema;
+mod through;
 mod transactions;

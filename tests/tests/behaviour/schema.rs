@@ -19,7 +19,7 @@ async fn create_all_is_idempotent<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
 }
 
 /// (primary key columns, foreign keys as "column -> table on delete RULE", indexed columns)
-async fn catalog<DB: Backend>(
+pub async fn catalog<DB: Backend>(
     pool: &Pool<DB>,
     table: &str,
 ) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
@@ -43,7 +43,7 @@ async fn catalog<DB: Backend>(
                     pool,
                     &format!(
                         "SELECT ii.name FROM pragma_index_list('{table}') AS il, pragma_index_info(il.name) AS ii \
-                         WHERE il.origin = 'c'"
+                         WHERE il.origin IN ('c', 'u')"
                     ),
                     1,
                 )

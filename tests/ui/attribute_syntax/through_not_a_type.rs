@@ -1,7 +1,7 @@
 use habtm::Model;
 
 #[derive(Model)]
-#[relation(has_and_belongs_to_many, model = "Part", through = "AssemblyPart")]
+#[relation(has_and_belongs_to_many, model = "Part", through = "Assembly Part")]
 struct Assembly {
     id: i64,
 }

@@ -1,0 +1,173 @@
+//! Join models with extra columns: LoopBack's `through`.
+
+use habtm::sqlx::Pool;
+use habtm::{Backend, Filter, Model, Result, Schema};
+use habtm_tests::raw;
+
+use crate::schema::catalog;
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Component", through = "KitComponent")]
+pub struct Kit {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Kit", through = "KitComponent")]
+pub struct Component {
+    pub id: i64,
+    pub label: String,
+}
+
+/// The join row: which component, how many, where in the kit.
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct KitComponent {
+    pub id: i64,
+    pub kit_id: i64,
+    pub component_id: i64,
+    pub quantity: Option<i32>,
+    pub position: Option<i32>,
+}
+
+fn link(quantity: i32, position: i32) -> NewKitComponent {
+    // The keys are filled in by `add_with`.
+    NewKitComponent {
+        kit_id: 0,
+        component_id: 0,
+        quantity: Some(quantity),
+        position: Some(position),
+    }
+}
+
+async fn components<DB: Backend>(pool: &Pool<DB>, labels: &[&str]) -> Result<Vec<Component>> {
+    let mut out = Vec::new();
+    for label in labels {
+        out.push(
+            Component::create(
+                pool,
+                NewComponent {
+                    label: (*label).to_owned(),
+                },
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+async fn join_rows_carry_data<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    Schema::new()
+        .model::<Kit>()
+        .model::<Component>()
+        .create_all(pool)
+        .await?;
+    let kit = Kit::create(
+        pool,
+        NewKit {
+            name: "bike".into(),
+        },
+    )
+    .await?;
+    let c = components(pool, &["wheel", "frame", "bell"]).await?;
+    let parts = kit.components();
+    parts.add_with(pool, c[0].id, link(2, 3)).await?;
+    parts.add_with(pool, c[1].id, link(1, 1)).await?;
+    parts.add_with(pool, c[2].id, link(1, 2)).await?;
+    parts.add_with(pool, c[0].id, link(9, 9)).await?;
+    assert_eq!(
+        raw::count_rows(pool, "KitComponent").await?,
+        3,
+        "linking again writes nothing"
+    );
+    assert!(
+        parts
+            .add_with(pool, 999, link(1, 1))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // Ordered by a column of the join row.
+    let by_position = parts
+        .find_with_links(pool, Filter::new().order_by(KitComponent::POSITION))
+        .await?;
+    let labels: Vec<&str> = by_position.iter().map(|(c, _)| c.label.as_str()).collect();
+    assert_eq!(labels, ["frame", "bell", "wheel"]);
+    let (wheel, wheel_link) = &by_position[2];
+    assert_eq!(wheel, &c[0]);
+    assert_eq!(
+        (
+            wheel_link.kit_id,
+            wheel_link.component_id,
+            wheel_link.quantity
+        ),
+        (kit.id, c[0].id, Some(2))
+    );
+
+    // Filtered on the join row.
+    let plenty = parts
+        .find_with_links(
+            pool,
+            Filter::new().filter(KitComponent::QUANTITY.gt(Some(1))),
+        )
+        .await?;
+    assert_eq!(plenty.len(), 1);
+
+    assert!(parts.update_link(pool, c[0].id, link(4, 0)).await?);
+    assert!(
+        !Kit::components_of(kit.id + 1)
+            .update_link(pool, c[0].id, link(4, 0))
+            .await?
+    );
+    let first = parts
+        .find_with_links(
+            pool,
+            Filter::new().order_by(KitComponent::POSITION).limit(1),
+        )
+        .await?;
+    assert_eq!(
+        (first[0].0.label.as_str(), first[0].1.quantity),
+        ("wheel", Some(4))
+    );
+
+    // The other relation methods work on the join model's table.
+    assert_eq!(parts.count(pool).await?, 3);
+    assert_eq!(c[1].kits().all(pool).await?, vec![kit.clone()]);
+    assert!(parts.remove(pool, c[2].id).await?);
+    parts.set(pool, [c[0].id, c[2].id]).await?;
+    let links = parts
+        .find_with_links(pool, Filter::new().order_by(KitComponent::ID))
+        .await?;
+    let kept: Vec<(&str, Option<i32>)> = links
+        .iter()
+        .map(|(c, l)| (c.label.as_str(), l.quantity))
+        .collect();
+    assert_eq!(
+        kept,
+        [("wheel", Some(4)), ("bell", None)],
+        "set keeps the data of links it keeps"
+    );
+    assert!(Component::delete_by_id(pool, c[0].id).await?);
+    assert_eq!(
+        raw::count_rows(pool, "KitComponent").await?,
+        1,
+        "ON DELETE CASCADE on the join model"
+    );
+
+    let (_, fks, indexed) = catalog(pool, "KitComponent").await?;
+    assert_eq!(
+        fks,
+        [
+            "component_id -> Component on delete CASCADE",
+            "kit_id -> Kit on delete CASCADE"
+        ]
+    );
+    assert!(
+        indexed.contains(&"kit_id".to_owned()),
+        "the pair is unique: {indexed:?}"
+    );
+    Ok(())
+}
+
+habtm_tests::on_every_backend!(join_rows_carry_data);
