@@ -90,12 +90,12 @@ fn partial_struct(model: &Model<'_>) -> TokenStream {
     let vis = model.vis;
     let ident = partial_ident(model);
     let doc = format!(
-        " A [`{}`] read with `Filter::fields` (LoopBack's `fields`): the fields that were read are `Some`.",
+        " A row of [`{}`] read with `Filter::fields` (LoopBack's `fields`): the fields that were read are `Some`.",
         model.name
     );
     let fields = model.fields.iter().map(|f| {
-        let (ident, ty) = (f.ident, f.ty);
-        quote!(pub #ident: ::core::option::Option<#ty>,)
+        let (ident, ty, docs) = (f.ident, f.ty, &f.docs);
+        quote!(#(#docs)* pub #ident: ::core::option::Option<#ty>,)
     });
     quote! {
         #[doc = #doc]
@@ -312,7 +312,7 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
         " Like `find`, reading only the filter's `fields` (and the id) into [`{partial}`]."
     );
     let save_doc = format!(
-        " Writes every field to this row: `UPDATE {table} SET ... WHERE {id_column} = ?`.\n\n\
+        " Writes every field to this row: `UPDATE {table} SET ... WHERE {id_column} = ?`. \
          Fails with `Error::NotFound` if the row does not exist."
     );
     let delete_doc = format!(
@@ -475,10 +475,10 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
     let docs = Docs {
         find: format!(
             " The linked `{target_name}` rows matching `filter`, which acts on `{target_name}`'s columns: one \
-             `SELECT ... INNER JOIN {join} ... WHERE {ok} = ?` with the filter's conditions, order, limit and skip."
+             `SELECT ... WHERE id IN (SELECT {tk} FROM {join} WHERE {ok} = ?)` with the filter's conditions, order, limit and skip."
         ),
         all: format!(
-            " Every linked `{target_name}`, ordered by id: one `SELECT ... INNER JOIN {join}`."
+            " Every linked `{target_name}`, ordered by id: one `SELECT ... WHERE id IN (SELECT {tk} FROM {join} WHERE {ok} = ?)`."
         ),
         select:
             " Like `find`, reading only the filter's `fields` (and the id): LoopBack's `fields`."
@@ -500,7 +500,7 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
              Returns whether a link was removed."
         ),
         find_by_id: format!(
-            " The `{target_name}` with this id, only if it is linked: one `SELECT ... INNER JOIN {join}`."
+            " The `{target_name}` with this id, only if it is linked: one `SELECT ... WHERE id IN (SELECT {tk} FROM {join} ...) AND id = ?`."
         ),
         update_by_id: format!(
             " Writes `data` to the `{target_name}` with this id, only if it is linked: \
@@ -515,7 +515,7 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             " Whether this `{target_name}` is linked: `SELECT 1 FROM {join} WHERE {pair}`."
         ),
         count: format!(
-            " How many `{target_name}` rows are linked: one `SELECT COUNT(*) ... INNER JOIN {join}`."
+            " How many `{target_name}` rows are linked: one `SELECT COUNT(*) ... WHERE id IN (SELECT {tk} FROM {join} WHERE {ok} = ?)`."
         ),
         count_where: format!(
             " How many linked `{target_name}` rows match `filter`'s conditions (its order, limit and skip are ignored)."
@@ -605,7 +605,7 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
 
     quote! {
         #[doc = #struct_doc]
-        #[derive(Clone, Debug)]
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
         #vis struct #strukt(::habtm::Related<#owner, #target>);
 
         #[automatically_derived]

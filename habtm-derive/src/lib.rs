@@ -42,3 +42,76 @@ fn derive(input: &DeriveInput) -> darling::Result<proc_macro2::TokenStream> {
     })?;
     Ok(expand::expand(&model))
 }
+
+/// What `cargo expand` shows for representative models, kept as reviewed snapshots.
+#[cfg(test)]
+mod snapshots {
+    fn expand(source: &str) -> String {
+        let input: syn::DeriveInput = syn::parse_str(source).expect("a struct");
+        let tokens = super::derive(&input).expect("no errors");
+        let file: syn::File = syn::parse2(tokens).expect("items");
+        prettyplease::unparse(&file)
+    }
+
+    #[test]
+    fn seed_pair() {
+        insta::assert_snapshot!(expand(
+            r#"
+            #[model(plural = "Assemblies")]
+            #[relation(has_and_belongs_to_many, model = "Part")]
+            pub struct Assembly {
+                pub id: i64,
+                pub name: String,
+            }
+            "#
+        ));
+    }
+
+    #[test]
+    fn renamed_join_table_with_custom_keys() {
+        insta::assert_snapshot!(expand(
+            r#"
+            #[model(table = "widgets")]
+            #[relation(
+                has_and_belongs_to_many,
+                model = "Gadget",
+                name = "gadgets",
+                through_table = "widget_gadget_links",
+                foreign_key = "widgetId",
+                key_through = "gadgetId"
+            )]
+            pub struct Widget {
+                pub id: i64,
+                #[model(column = "label_text")]
+                pub label: String,
+            }
+            "#
+        ));
+    }
+
+    #[test]
+    fn self_relation() {
+        insta::assert_snapshot!(expand(
+            r#"
+            #[relation(has_and_belongs_to_many, model = "Part", name = "subparts")]
+            pub struct Part {
+                pub id: i64,
+                pub part_number: String,
+            }
+            "#
+        ));
+    }
+
+    #[test]
+    fn through_model() {
+        insta::assert_snapshot!(expand(
+            r#"
+            #[relation(has_and_belongs_to_many, model = "Component", through = "KitComponent")]
+            pub struct Kit {
+                #[model(id)]
+                pub code: String,
+            }
+            "#
+        ));
+    }
+}

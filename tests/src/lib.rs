@@ -7,6 +7,8 @@
 //! that does not answer makes its tests pass without running, with a notice on stderr, unless
 //! `CI=true`, where it is a failure.
 
+pub mod lint_fixture;
+
 use std::future::Future;
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
