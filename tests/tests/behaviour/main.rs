@@ -3,6 +3,7 @@
 mod concurrency;
 mod integrity;
 mod json;
+mod keys;
 mod model;
 mod models;
 mod naming;

@@ -98,3 +98,34 @@ pub async fn all_tables<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         .create_all(pool)
         .await
 }
+
+/// A newtype id the database generates (it converts from `i64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Deserialize)]
+#[sqlx(transparent)]
+pub struct ShelfId(pub i64);
+
+impl From<i64> for ShelfId {
+    fn from(id: i64) -> Self {
+        ShelfId(id)
+    }
+}
+
+/// A newtype over a uuid, supplied by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Deserialize)]
+#[sqlx(transparent)]
+pub struct BookId(pub uuid::Uuid);
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Book")]
+pub struct Shelf {
+    #[model(id, generated = true)]
+    pub id: ShelfId,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Shelf")]
+pub struct Book {
+    pub id: BookId,
+    pub title: String,
+}
