@@ -24,52 +24,76 @@ pub const RELATION_KEYS: &[&str] = &[
     "through",
 ];
 
-/// Reports every key that no attribute knows, with the closest valid key and the full list.
-/// Returns whether there were any.
-pub fn unknown_keys(input: &DeriveInput, errors: &mut darling::error::Accumulator) -> bool {
-    let mut found = false;
-    let mut check = |attrs: &[Attribute], name: &str, keys: &[&str]| {
-        for attr in attrs.iter().filter(|a| a.path().is_ident(name)) {
+/// Reports every key that no attribute knows, with the closest valid key and the full list,
+/// and returns the input with each unknown key replaced by its closest valid key (or
+/// dropped), so that the rest of the derive can go on as the user most likely meant: one
+/// typo gives one error, not one for every use of what the derive would have generated.
+pub fn correct_unknown_keys(
+    input: &DeriveInput,
+    errors: &mut darling::error::Accumulator,
+) -> DeriveInput {
+    let mut corrected = input.clone();
+    let mut fix = |attrs: &mut Vec<Attribute>, name: &str, keys: &[&str]| {
+        for attr in attrs.iter_mut().filter(|a| a.path().is_ident(name)) {
             let Ok(metas) = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
             else {
                 continue;
             };
-            for meta in metas {
-                let path = meta.path();
-                let key = path
+            let mut kept: Vec<Meta> = Vec::with_capacity(metas.len());
+            let mut changed = false;
+            for mut meta in metas {
+                let key = meta
+                    .path()
                     .get_ident()
                     .map(ToString::to_string)
                     .unwrap_or_default();
                 if keys.contains(&key.as_str()) {
+                    kept.push(meta);
                     continue;
                 }
-                found = true;
+                changed = true;
                 let closest = keys
                     .iter()
-                    .map(|k| (strsim::jaro_winkler(k, &key), k))
+                    .map(|k| (strsim::jaro_winkler(k, &key), *k))
                     .filter(|(score, _)| *score > 0.8)
                     .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .map(|(_, k)| format!(": did you mean `{k}`?"))
+                    .map(|(_, k)| k);
+                let hint = closest
+                    .map(|k| format!(": did you mean `{k}`?"))
                     .unwrap_or_default();
                 errors.push(
                     darling::Error::custom(format!(
-                        "unknown key `{}` in #[{name}(...)]{closest} The keys are: {}",
-                        quote::ToTokens::to_token_stream(path),
+                        "unknown key `{}` in #[{name}(...)]{hint} The keys are: {}",
+                        quote::ToTokens::to_token_stream(meta.path()),
                         keys.join(", ")
                     ))
-                    .with_span(path),
+                    .with_span(meta.path()),
                 );
+                if let Some(closest) = closest {
+                    let span = syn::spanned::Spanned::span(meta.path());
+                    let path = syn::Path::from(Ident::new(closest, span));
+                    match &mut meta {
+                        Meta::Path(p) => *p = path,
+                        Meta::List(list) => list.path = path,
+                        Meta::NameValue(nv) => nv.path = path,
+                    }
+                    kept.push(meta);
+                }
+            }
+            if changed {
+                let path = attr.path().clone();
+                *attr = syn::parse_quote!(#[#path(#(#kept),*)]);
             }
         }
     };
-    check(&input.attrs, MODEL, MODEL_KEYS);
-    check(&input.attrs, RELATION, RELATION_KEYS);
-    if let syn::Data::Struct(data) = &input.data {
-        for field in &data.fields {
-            check(&field.attrs, MODEL, FIELD_KEYS);
+    fix(&mut corrected.attrs, MODEL, MODEL_KEYS);
+    fix(&mut corrected.attrs, RELATION, RELATION_KEYS);
+    if let syn::Data::Struct(data) = &mut corrected.data {
+        for field in &mut data.fields {
+            fix(&mut field.attrs, MODEL, FIELD_KEYS);
         }
     }
-    found
+    corrected
 }
 
 /// `#[model(table = "...", plural = "...")]` and the struct itself.

@@ -179,3 +179,23 @@ fn distinct_join_keys(model: &Model<'_>, errors: &mut Accumulator) {
         }
     }
 }
+
+/// The model minus the relations whose items would clash (a taken accessor or constant),
+/// for the expansion that goes out with errors.
+pub fn expandable(mut model: Model<'_>) -> Model<'_> {
+    let columns: Vec<String> = model
+        .fields
+        .iter()
+        .map(|f| crate::naming::column_const(&f.name()))
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    model.relations.retain(|relation| {
+        let accessor = relation.accessor.to_string();
+        let clash = MODEL_METHODS.contains(&accessor.as_str())
+            || seen.contains(&accessor)
+            || columns.contains(&crate::naming::column_const(&accessor));
+        seen.push(accessor);
+        !clash
+    });
+    model
+}

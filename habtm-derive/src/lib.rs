@@ -19,16 +19,27 @@ use syn::{DeriveInput, parse_macro_input};
 #[proc_macro_derive(Model, attributes(model, relation))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    derive(&input)
-        .unwrap_or_else(darling::Error::write_errors)
-        .into()
+    let (errors, tokens) = derive_with_errors(&input);
+    let errors = errors.map(darling::Error::write_errors);
+    quote::quote!(#errors #tokens).into()
 }
 
+#[cfg(test)]
 fn derive(input: &DeriveInput) -> darling::Result<proc_macro2::TokenStream> {
-    let mut errors = darling::Error::accumulator();
-    if attr::unknown_keys(input, &mut errors) {
-        return errors.finish_with(proc_macro2::TokenStream::new());
+    let (errors, model_tokens) = derive_with_errors(input);
+    match errors {
+        None => Ok(model_tokens),
+        Some(errors) => Err(errors),
     }
+}
+
+/// The expansion, and the errors found on the way. With errors, the expansion is still
+/// made where the model could be read (minus the relations that cannot be expanded), so
+/// that one mistake gives one error rather than one more for every use of the items the
+/// derive would have written.
+fn derive_with_errors(input: &DeriveInput) -> (Option<darling::Error>, proc_macro2::TokenStream) {
+    let mut errors = darling::Error::accumulator();
+    let input = &attr::correct_unknown_keys(input, &mut errors);
     let attrs = errors.handle(attr::ModelAttrs::from_derive_input(input));
     let model = attrs
         .as_ref()
@@ -36,11 +47,20 @@ fn derive(input: &DeriveInput) -> darling::Result<proc_macro2::TokenStream> {
     if let Some(model) = &model {
         check::check(model, &mut errors);
     }
-    errors.finish()?;
-    let model = model.ok_or_else(|| {
-        darling::Error::custom("the model could not be read").with_span(&input.ident)
-    })?;
-    Ok(expand::expand(&model))
+    let errors = errors.finish().err();
+    let tokens = match (model, &errors) {
+        (Some(model), None) => expand::expand(&model),
+        (Some(model), Some(_)) if model_is_expandable(input) => {
+            expand::expand(&check::expandable(model))
+        }
+        _ => proc_macro2::TokenStream::new(),
+    };
+    (errors, tokens)
+}
+
+/// Generic structs are refused, and their expansion would not compile.
+fn model_is_expandable(input: &DeriveInput) -> bool {
+    input.generics.params.is_empty()
 }
 
 /// What `cargo expand` shows for representative models, kept as reviewed snapshots.
