@@ -75,3 +75,21 @@ pub use habtm_runtime::*;
 
 /// The sqlx this crate was built with.
 pub use habtm_runtime::__private::sqlx;
+
+/// Expands to its input when habtm is built with the `json` feature, to nothing otherwise:
+/// the derive wraps its JSON conversions in it.
+#[cfg(feature = "json")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_json {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Expands to its input when habtm is built with the `json` feature, to nothing otherwise:
+/// the derive wraps its JSON conversions in it.
+#[cfg(not(feature = "json"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_json {
+    ($($item:tt)*) => {};
+}

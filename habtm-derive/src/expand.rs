@@ -176,6 +176,19 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
         )
     };
     let id_type = quote_spanned!(id_ty.span()=> type Id = #id_ty;);
+    let json = quote!(::habtm::__private::serde_json);
+    let convert = quote!(::habtm::__private::json);
+    let field_idents: Vec<&Ident> = model.fields.iter().map(|f| f.ident).collect();
+    let json_names: Vec<String> = model
+        .fields
+        .iter()
+        .map(|f| naming::json_name(&f.name()))
+        .collect();
+    let new_json_names: Vec<String> = new_fields(model)
+        .map(|f| naming::json_name(&f.name()))
+        .collect();
+    let new_rust_names: Vec<String> = new_fields(model).map(|f| f.name()).collect();
+    let new_field_idents: Vec<&Ident> = new_fields(model).map(|f| f.ident).collect();
     let partial = partial_ident(model);
     let decode_partial = model.fields.iter().enumerate().map(|(i, f)| {
         let (field, ty) = (f.ident, f.ty);
@@ -264,6 +277,34 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
 
             fn id_from_generated(__value: i64) -> ::core::option::Option<#id_ty> {
                 #id_from_generated
+            }
+
+            ::habtm::__with_json! {
+                fn to_json(&self) -> #json::Map<::std::string::String, #json::Value> {
+                    let mut __object = #json::Map::new();
+                    #(__object.insert(::std::string::String::from(#json_names), #convert::to_value(&self.#field_idents));)*
+                    __object
+                }
+
+                fn partial_to_json(__partial: &#partial) -> #json::Map<::std::string::String, #json::Value> {
+                    let mut __object = #json::Map::new();
+                    #(
+                        if let ::core::option::Option::Some(__value) = &__partial.#field_idents {
+                            __object.insert(::std::string::String::from(#json_names), #convert::to_value(__value));
+                        }
+                    )*
+                    __object
+                }
+
+                fn new_from_json(
+                    mut __object: #json::Map<::std::string::String, #json::Value>,
+                ) -> ::core::result::Result<#new, ::std::string::String> {
+                    let __new = #new {
+                        #(#new_field_idents: #convert::take(&mut __object, #new_json_names, #new_rust_names)?,)*
+                    };
+                    #convert::no_more(&__object, &[#(#new_json_names),*])?;
+                    ::core::result::Result::Ok(__new)
+                }
             }
         }
     }

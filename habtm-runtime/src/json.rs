@@ -28,12 +28,55 @@ impl Debug for JsonParser {
 /// `serde::Deserialize`.
 #[cfg(feature = "json")]
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be read from a JSON filter: with the `json` feature, column types implement `serde::Deserialize` and `Debug`",
-    label = "needs serde::Deserialize and Debug"
+    message = "`{Self}` cannot be read from or written to JSON: with the `json` feature, column types implement `serde::Serialize`, `serde::Deserialize` and `Debug`",
+    label = "needs Serialize, Deserialize and Debug"
 )]
-pub trait JsonColumn: SqlType + Debug + serde::de::DeserializeOwned {}
+pub trait JsonColumn: SqlType + Debug + serde::Serialize + serde::de::DeserializeOwned {}
 #[cfg(feature = "json")]
-impl<T: SqlType + Debug + serde::de::DeserializeOwned> JsonColumn for T {}
+impl<T: SqlType + Debug + serde::Serialize + serde::de::DeserializeOwned> JsonColumn for T {}
+
+/// Helpers the generated JSON conversions call.
+#[cfg(feature = "json")]
+#[doc(hidden)]
+pub mod convert {
+    use serde_json::{Map, Value};
+
+    use super::JsonColumn;
+
+    /// A field as a JSON value.
+    pub fn to_value<T: JsonColumn>(value: &T) -> Value {
+        serde_json::to_value(value).unwrap_or(Value::Null)
+    }
+
+    /// Takes property `name` (or the Rust name `field`) out of `object` and reads it as `T`;
+    /// a missing property is `null`, which only an `Option` field accepts.
+    pub fn take<T: JsonColumn>(
+        object: &mut Map<String, Value>,
+        name: &str,
+        field: &str,
+    ) -> Result<T, String> {
+        let value = object.remove(name).or_else(|| object.remove(field));
+        let missing = value.is_none();
+        T::deserialize(value.unwrap_or(Value::Null)).map_err(|e| {
+            if missing {
+                format!("`{name}` is required")
+            } else {
+                format!("`{name}`: {e}")
+            }
+        })
+    }
+
+    /// Fails on the first property no field took.
+    pub fn no_more(object: &Map<String, Value>, names: &[&str]) -> Result<(), String> {
+        match object.keys().next() {
+            None => Ok(()),
+            Some(key) => Err(format!(
+                "`{key}` is not a property; the properties are {}",
+                names.join(", ")
+            )),
+        }
+    }
+}
 
 /// A column type the JSON filter can read: without the `json` feature, any.
 #[cfg(not(feature = "json"))]

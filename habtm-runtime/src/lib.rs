@@ -27,8 +27,12 @@ pub use value::{DynValue, SqlType};
 pub mod __private {
     pub use crate::backend::Backend;
     pub use crate::json::JsonColumn;
+    #[cfg(feature = "json")]
+    pub use crate::json::convert as json;
     pub use crate::model::{create, delete_by_id, find, find_by_id, save, select};
     pub use crate::relation::load;
+    #[cfg(feature = "json")]
+    pub use serde_json;
     pub use sqlx;
     pub use sqlx::error::BoxDynError;
     pub use sqlx::{Acquire, Database};

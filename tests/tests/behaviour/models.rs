@@ -100,7 +100,9 @@ pub async fn all_tables<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
 }
 
 /// A newtype id the database generates (it converts from `i64`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Serialize, serde::Deserialize,
+)]
 #[sqlx(transparent)]
 pub struct ShelfId(pub i64);
 
@@ -111,7 +113,9 @@ impl From<i64> for ShelfId {
 }
 
 /// A newtype over a uuid, supplied by the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Serialize, serde::Deserialize,
+)]
 #[sqlx(transparent)]
 pub struct BookId(pub uuid::Uuid);
 

@@ -1,10 +1,10 @@
 use habtm::Model;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(transparent)]
 pub struct AssemblyId(i64);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, habtm::sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(transparent)]
 pub struct PartId(i64);
 
