@@ -669,6 +669,11 @@ impl<O, T> Relation<O, T> {
             marker: PhantomData,
         }
     }
+
+    /// The relation's description.
+    pub fn def(self) -> &'static RelationDef {
+        (self.def)()
+    }
 }
 
 impl<O: Model, T: Model> Relation<O, T> {

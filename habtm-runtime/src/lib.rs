@@ -7,6 +7,8 @@ mod filter;
 mod json;
 mod model;
 mod relation;
+#[cfg(feature = "rest")]
+pub mod rest;
 mod schema;
 mod sql;
 mod txn;

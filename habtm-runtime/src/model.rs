@@ -20,7 +20,7 @@ use crate::value::SqlType;
 /// methods (`Assembly::create`, `assembly.parts()`, ...) rather than these.
 pub trait Model: Sized + Send + Sync + Unpin + 'static {
     /// The type of the id field.
-    type Id: SqlType + Clone + Debug + Eq + Hash + Unpin;
+    type Id: SqlType + Clone + Debug + Eq + Hash + Unpin + crate::json::JsonColumn;
     /// The values needed to insert a row: every field but a database-generated id.
     type New: Send + Sync + 'static;
     /// Every field optional: a row read with [`Filter::fields`], unread fields `None`.
@@ -472,4 +472,101 @@ where
         .map(|row| M::decode_partial::<A::Database>(row, 0, &mask))
         .collect::<Result<_, _>>()
         .context(op::<M>("select"))
+}
+
+/// Whether the row with this id exists.
+pub async fn exists<'c, M: Model, A>(db: A, id: &M::Id) -> Result<bool>
+where
+    A: Acquire<'c>,
+    A::Database: Backend,
+{
+    let mut conn = db.acquire().await.context(op::<M>("exists"))?;
+    exists_on::<M, A::Database>(&mut conn, id).await
+}
+
+/// How many rows match `filter`'s conditions.
+pub async fn count<'c, M: Model, A>(db: A, filter: &Filter<M>) -> Result<u64>
+where
+    A: Acquire<'c>,
+    A::Database: Backend,
+{
+    let def = M::def();
+    let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
+    w.push("SELECT COUNT(*) FROM ")
+        .ident(def.table)
+        .push(" AS t");
+    let mut args = <A::Database as sqlx::Database>::Arguments::default();
+    filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
+    let mut conn = db.acquire().await.context(op::<M>("count"))?;
+    let sql = sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(w.finish()));
+    let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args)
+        .await
+        .context(op::<M>("count"))?;
+    let count: i64 = match row {
+        Some(row) => <A::Database as Backend>::get(&row, 0).context(op::<M>("count"))?,
+        None => 0,
+    };
+    Ok(count.unsigned_abs())
+}
+
+/// Writes `new`'s values (all but the id) to the row with this id; the row as stored, or
+/// `None` if there is none.
+pub async fn update<'c, M: Model, A>(db: A, id: &M::Id, new: &M::New) -> Result<Option<M>>
+where
+    A: Acquire<'c>,
+    A::Database: Backend,
+{
+    let mut conn = db.acquire().await.context(op::<M>("update"))?;
+    crate::txn::retrying!(conn, update_on::<M, A::Database>(&mut conn, id, new).await)
+}
+
+async fn update_on<M: Model, DB: Backend>(
+    conn: &mut DB::Connection,
+    id: &M::Id,
+    new: &M::New,
+) -> Result<Option<M>> {
+    let statements = statements::<M, DB>();
+    let mut args = DB::Arguments::default();
+    M::bind_new_columns::<DB>(new, &mut args).map_err(encode_error)?;
+    bind::<DB, _>(&mut args, id)?;
+    if DB::execute(conn, fixed(&statements.update), args)
+        .await
+        .context(op::<M>("update"))?
+        == 0
+    {
+        return Ok(None);
+    }
+    let row = DB::fetch_optional(conn, fixed(&statements.find_by_id), args_of::<DB, _>(id)?).await;
+    row.context(op::<M>("update"))?
+        .map(|row| M::decode::<DB>(&row, 0))
+        .transpose()
+        .context(op::<M>("update"))
+}
+
+/// Inserts every row of `news` in one transaction: all or none. Returns them as stored.
+pub async fn create_many<'c, M: Model, A>(db: A, news: &[M::New]) -> Result<Vec<M>>
+where
+    A: Acquire<'c>,
+    A::Database: Backend,
+{
+    let mut conn = db.acquire().await.context(op::<M>("create_many"))?;
+    crate::txn::retrying!(
+        conn,
+        create_many_on::<M, A::Database>(&mut conn, news).await
+    )
+}
+
+async fn create_many_on<M: Model, DB: Backend>(
+    conn: &mut DB::Connection,
+    news: &[M::New],
+) -> Result<Vec<M>> {
+    let mut tx = sqlx::Connection::begin(conn)
+        .await
+        .context(op::<M>("create_many"))?;
+    let mut created = Vec::with_capacity(news.len());
+    for new in news {
+        created.push(insert_on::<M, DB>(&mut tx, new).await?);
+    }
+    tx.commit().await.context(op::<M>("create_many"))?;
+    Ok(created)
 }

@@ -459,6 +459,39 @@ impl<O: Model, T: Model> Related<O, T> {
         )
     }
 
+    /// Inserts and links every row of `data`, in one transaction: all or none.
+    pub async fn create_many<'c, A>(&self, db: A, data: &[T::New]) -> Result<Vec<T>>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("create_many");
+        let mut conn = db.acquire().await.context(|| op.to_string())?;
+        retrying!(
+            conn,
+            self.create_many_on::<A::Database>(&mut conn, data, op)
+                .await
+        )
+    }
+
+    async fn create_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        data: &[T::New],
+        op: Op,
+    ) -> Result<Vec<T>> {
+        // One transaction around them all; each create is a savepoint inside it.
+        let mut tx = sqlx::Connection::begin(conn)
+            .await
+            .context(|| op.to_string())?;
+        let mut created = Vec::with_capacity(data.len());
+        for item in data {
+            created.push(self.create_on::<DB>(&mut tx, item, op).await?);
+        }
+        tx.commit().await.context(|| op.to_string())?;
+        Ok(created)
+    }
+
     async fn create_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,

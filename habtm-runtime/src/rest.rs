@@ -1,0 +1,724 @@
+//! LoopBack 3's REST API for models and their relations, as an [axum] router.
+//!
+//! ```text
+//! let app = Api::new(pool)
+//!     .model::<Assembly>()
+//!     .model::<Part>()
+//!     .relation(Assembly::PARTS)
+//!     .relation(Part::ASSEMBLIES)
+//!     .router();
+//! axum::serve(listener, app).await?;
+//! ```
+//!
+//! Paths, verbs, status codes and the error body are LoopBack's: `GET /Assemblies?filter=`,
+//! `POST /Assemblies`, `GET /Assemblies/{id}/parts`, `PUT /Assemblies/{id}/parts/rel/{fk}`,
+//! and so on; a missing parent or an unlinked `fk` is a 404, a bad filter a 400, a body
+//! that does not fit the model a 422 naming the property. The OpenAPI document of the
+//! routes is served at `/explorer/openapi.json`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+use sqlx::Pool;
+
+use crate::backend::Backend;
+use crate::error::Error;
+use crate::filter::{Filter, Relation};
+use crate::model::{self, Model, ModelDef};
+use crate::relation::{Related, RelationDef};
+
+/// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// An error as LoopBack sends it: `{"error": {"statusCode", "name", "message", "code"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    name: &'static str,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        name: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            name,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "Error", "MODEL_NOT_FOUND", message)
+    }
+
+    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "Error", code, message)
+    }
+
+    fn invalid(message: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ValidationError",
+            "VALIDATION_FAILED",
+            message,
+        )
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::NotFound { model, id } => {
+                ApiError::not_found(format!("Unknown \"{model}\" id {id}."))
+            }
+            Error::InvalidFilter { message } => ApiError::bad_request("INVALID_FILTER", message),
+            // The driver's text stays on the server: it can hold SQL.
+            other => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Error",
+                "INTERNAL_ERROR",
+                match &other {
+                    Error::Database { operation, .. } => format!("{operation} failed"),
+                    _ => "Internal Server Error".to_owned(),
+                },
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {
+            "statusCode": self.status.as_u16(),
+            "name": self.name,
+            "message": self.message,
+            "code": self.code,
+        }});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type Reply = Result<Response, ApiError>;
+
+fn ok(value: Value) -> Reply {
+    Ok((StatusCode::OK, Json(value)).into_response())
+}
+
+fn no_content() -> Reply {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// An id from the path, read as the model's id type: `42`, or a string key as it is.
+fn parse_id<M: Model>(segment: &str) -> Result<M::Id, ApiError> {
+    serde_json::from_str::<M::Id>(segment)
+        .or_else(|_| serde_json::from_value::<M::Id>(Value::String(segment.to_owned())))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "INVALID_ID",
+                format!("`{segment}` is not an id of {}", M::def().name),
+            )
+        })
+}
+
+/// `?filter=` as a [`Filter`], or every row.
+fn filter_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
+    match query.get("filter") {
+        Some(text) => Ok(Filter::from_json(text)?),
+        None => Ok(Filter::new()),
+    }
+}
+
+/// `?where=` as a [`Filter`], or every row.
+fn where_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
+    match query.get("where") {
+        Some(text) => Ok(Filter::from_json_where(text)?),
+        None => Ok(Filter::new()),
+    }
+}
+
+/// The body as JSON: an object, or (where `many`) an array of objects.
+fn body_json(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("INVALID_JSON", format!("the body is not valid JSON: {e}"))
+    })
+}
+
+fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::invalid("the body must be a JSON object")),
+    }
+}
+
+/// The values of a new row from a body object; the id is left to the database when it
+/// generates ids.
+fn new_of<M: Model>(mut body: Map<String, Value>) -> Result<M::New, ApiError> {
+    let def = M::def();
+    if def.id_generated {
+        let id = def.id_column();
+        body.remove(id.json_name);
+        body.remove(id.field);
+    }
+    M::new_from_json(body).map_err(|message| ApiError::invalid(format!("{}: {message}", def.name)))
+}
+
+/// A stored row with `patch` laid over it, as the values of a row (LoopBack's partial
+/// update); the id cannot change.
+fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiError> {
+    let def = M::def();
+    let id = def.id_column();
+    if patch.contains_key(id.json_name) || patch.contains_key(id.field) {
+        let same = patch.get(id.json_name).or_else(|| patch.get(id.field))
+            == Some(&crate::__private::json::to_value(row.id()));
+        if !same {
+            return Err(ApiError::invalid(format!(
+                "{}: `{}` cannot change",
+                def.name, id.json_name
+            )));
+        }
+    }
+    let mut merged = row.to_json();
+    for (key, value) in patch {
+        let key = def
+            .columns
+            .iter()
+            .find(|c| c.field == key)
+            .map_or(key, |c| c.json_name.to_owned());
+        merged.insert(key, value);
+    }
+    if def.id_generated {
+        merged.remove(id.json_name);
+    }
+    M::new_from_json(merged)
+        .map_err(|message| ApiError::invalid(format!("{}: {message}", def.name)))
+}
+
+fn rows<M: Model>(rows: &[M]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|row| Value::Object(row.to_json()))
+            .collect(),
+    )
+}
+
+/// Builds the router of a set of models and relations.
+pub struct Api<DB: Backend> {
+    pool: Pool<DB>,
+    router: Router,
+    paths: Map<String, Value>,
+    schemas: Map<String, Value>,
+    body_limit: usize,
+}
+
+impl<DB: Backend> Api<DB> {
+    /// No routes yet; every route will run on `pool`.
+    pub fn new(pool: Pool<DB>) -> Self {
+        Api {
+            pool,
+            router: Router::new(),
+            paths: Map::new(),
+            schemas: Map::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Accepts request bodies up to `bytes` long (larger ones are a 413).
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    fn route(&mut self, path: &str, methods: MethodRouter, docs: &[(&str, &str, &str)]) {
+        let router = std::mem::take(&mut self.router);
+        self.router = router.route(path, methods);
+        let entry = self
+            .paths
+            .entry(path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        for (method, summary, response) in docs {
+            let parameters: Vec<Value> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+                .collect();
+            let responses = match *response {
+                "" => {
+                    json!({"204": {"description": "No Content"}, "404": {"description": "Not Found"}})
+                }
+                schema => json!({
+                    "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}},
+                    "400": {"description": "Bad Request"},
+                    "404": {"description": "Not Found"},
+                    "422": {"description": "Validation Error"}
+                }),
+            };
+            entry[*method] =
+                json!({"summary": summary, "parameters": parameters, "responses": responses});
+        }
+    }
+
+    fn schema(&mut self, def: &ModelDef) {
+        let properties: Map<String, Value> = def
+            .columns
+            .iter()
+            .map(|c| {
+                let name = (c.sql_type)(DB::DIALECT).to_ascii_uppercase();
+                let kind = if name.contains("INT") {
+                    "integer"
+                } else if ["FLOAT", "REAL", "DOUBLE", "NUMERIC", "DECIMAL"]
+                    .iter()
+                    .any(|k| name.contains(k))
+                {
+                    "number"
+                } else if name.contains("BOOL") {
+                    "boolean"
+                } else {
+                    "string"
+                };
+                (
+                    c.json_name.to_owned(),
+                    json!({"type": kind, "nullable": c.nullable}),
+                )
+            })
+            .collect();
+        let required: Vec<&str> = def
+            .columns
+            .iter()
+            .filter(|c| !c.nullable)
+            .map(|c| c.json_name)
+            .collect();
+        self.schemas.insert(
+            def.name.to_owned(),
+            json!({"type": "object", "properties": properties, "required": required}),
+        );
+        self.schemas.insert(format!("{}List", def.name), json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", def.name)}}));
+        self.schemas.insert(
+            "Count".to_owned(),
+            json!({"type": "object", "properties": {"count": {"type": "integer"}}}),
+        );
+        self.schemas.insert(
+            "Exists".to_owned(),
+            json!({"type": "object", "properties": {"exists": {"type": "boolean"}}}),
+        );
+    }
+
+    /// The routes of `M` itself, under its plural (`/Assemblies`): list (`?filter=`),
+    /// create, count (`?where=`), find by id, exists, replace (PUT), update (PATCH) and
+    /// delete.
+    #[must_use]
+    pub fn model<M: Model>(mut self) -> Self {
+        let def = M::def();
+        self.schema(def);
+        let base = format!("/{}", def.plural);
+        let pool = self.pool.clone();
+        let name = def.name;
+        let list_name = format!("{name}List");
+
+        let p = pool.clone();
+        let list = get(move |Query(q): Query<HashMap<String, String>>| {
+            let p = p.clone();
+            async move {
+                let rows_or_fields = filter_of::<M>(&q)?;
+                let found = model::find::<M, _>(&p, &rows_or_fields).await?;
+                ok(rows(&found))
+            }
+        });
+        let p = pool.clone();
+        let list = list.post(move |body: Bytes| {
+            let p = p.clone();
+            async move {
+                match body_json(&body)? {
+                    Value::Array(items) => {
+                        let news = items
+                            .into_iter()
+                            .map(|i| object(i).and_then(new_of::<M>))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        ok(rows(&model::create_many::<M, _>(&p, &news).await?))
+                    }
+                    single => {
+                        let new = new_of::<M>(object(single)?)?;
+                        ok(Value::Object(
+                            model::create::<M, _>(&p, new).await?.to_json(),
+                        ))
+                    }
+                }
+            }
+        });
+        self.route(
+            &base,
+            list,
+            &[
+                ("get", "Find all instances matching the filter", &list_name),
+                ("post", "Create an instance (or an array of them)", name),
+            ],
+        );
+
+        let p = pool.clone();
+        let count = get(move |Query(q): Query<HashMap<String, String>>| {
+            let p = p.clone();
+            async move {
+                let filter = where_of::<M>(&q)?;
+                ok(json!({"count": model::count::<M, _>(&p, &filter).await?}))
+            }
+        });
+        self.route(
+            &format!("{base}/count"),
+            count,
+            &[("get", "Count instances matching the where", "Count")],
+        );
+
+        let p = pool.clone();
+        let one = get(move |Path(id): Path<String>| {
+            let p = p.clone();
+            async move {
+                let id = parse_id::<M>(&id)?;
+                match model::find_by_id::<M, _>(&p, &id).await? {
+                    Some(row) => ok(Value::Object(row.to_json())),
+                    None => Err(ApiError::not_found(format!(
+                        "Unknown \"{name}\" id {id:?}."
+                    ))),
+                }
+            }
+        });
+        let p = pool.clone();
+        let one = one.put(move |Path(id): Path<String>, body: Bytes| {
+            let p = p.clone();
+            async move {
+                let id = parse_id::<M>(&id)?;
+                let mut body = object(body_json(&body)?)?;
+                let key = M::def().id_column();
+                body.remove(key.json_name);
+                body.remove(key.field);
+                if !M::def().id_generated {
+                    body.insert(
+                        key.json_name.to_owned(),
+                        crate::__private::json::to_value(&id),
+                    );
+                }
+                let new = new_of::<M>(body)?;
+                match model::update::<M, _>(&p, &id, &new).await? {
+                    Some(row) => ok(Value::Object(row.to_json())),
+                    None => Err(ApiError::not_found(format!(
+                        "Unknown \"{name}\" id {id:?}."
+                    ))),
+                }
+            }
+        });
+        let p = pool.clone();
+        let one = one.patch(move |Path(id): Path<String>, body: Bytes| {
+            let p = p.clone();
+            async move {
+                let id = parse_id::<M>(&id)?;
+                let patch = object(body_json(&body)?)?;
+                let Some(row) = model::find_by_id::<M, _>(&p, &id).await? else {
+                    return Err(ApiError::not_found(format!(
+                        "Unknown \"{name}\" id {id:?}."
+                    )));
+                };
+                let new = patched(&row, patch)?;
+                match model::update::<M, _>(&p, &id, &new).await? {
+                    Some(row) => ok(Value::Object(row.to_json())),
+                    None => Err(ApiError::not_found(format!(
+                        "Unknown \"{name}\" id {id:?}."
+                    ))),
+                }
+            }
+        });
+        let p = pool.clone();
+        let one = one.delete(move |Path(id): Path<String>| {
+            let p = p.clone();
+            async move {
+                let id = parse_id::<M>(&id)?;
+                let deleted = model::delete_by_id::<M, _>(&p, &id).await?;
+                ok(json!({"count": u64::from(deleted)}))
+            }
+        });
+        self.route(
+            &format!("{base}/{{id}}"),
+            one,
+            &[
+                ("get", "Find an instance by id", name),
+                ("put", "Replace the attributes of an instance", name),
+                ("patch", "Update some attributes of an instance", name),
+                ("delete", "Delete an instance by id", "Count"),
+            ],
+        );
+
+        let p = pool;
+        let exists = get(move |Path(id): Path<String>| {
+            let p = p.clone();
+            async move {
+                let id = parse_id::<M>(&id)?;
+                ok(json!({"exists": model::exists::<M, _>(&p, &id).await?}))
+            }
+        });
+        self.route(
+            &format!("{base}/{{id}}/exists"),
+            exists,
+            &[("get", "Whether an instance exists", "Exists")],
+        );
+        self
+    }
+
+    /// The ten routes of a relation, under its owner
+    /// (`/Assemblies/{id}/parts`): list, create, delete all, count, find/update/destroy by
+    /// `fk`, and link/unlink/exists under `rel/{fk}`.
+    #[must_use]
+    pub fn relation<O: Model, T: Model>(mut self, relation: Relation<O, T>) -> Self {
+        let rel: &'static RelationDef = relation.def();
+        let (owner, target) = (O::def(), T::def());
+        self.schema(target);
+        let base = format!("/{}/{{id}}/{}", owner.plural, rel.name);
+        let ctx = Arc::new(RelationContext::<DB, O, T> {
+            pool: self.pool.clone(),
+            rel,
+            marker: std::marker::PhantomData,
+        });
+        let (t, list_name) = (target.name, format!("{}List", target.name));
+
+        let c = ctx.clone();
+        let list = get(
+            move |Path(id): Path<String>, Query(q): Query<HashMap<String, String>>| {
+                let c = c.clone();
+                async move {
+                    let related = c.owner(&id).await?;
+                    let filter = filter_of::<T>(&q)?;
+                    ok(rows(&related.find(&c.pool, &filter).await?))
+                }
+            },
+        );
+        let c = ctx.clone();
+        let list = list.post(move |Path(id): Path<String>, body: Bytes| {
+            let c = c.clone();
+            async move {
+                let related = c.owner(&id).await?;
+                match body_json(&body)? {
+                    Value::Array(items) => {
+                        let news = items
+                            .into_iter()
+                            .map(|i| object(i).and_then(new_of::<T>))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        ok(rows(&related.create_many(&c.pool, &news).await?))
+                    }
+                    single => {
+                        let new = new_of::<T>(object(single)?)?;
+                        ok(Value::Object(related.create(&c.pool, new).await?.to_json()))
+                    }
+                }
+            }
+        });
+        let c = ctx.clone();
+        let list = list.delete(move |Path(id): Path<String>| {
+            let c = c.clone();
+            async move {
+                c.owner(&id).await?.clear(&c.pool).await?;
+                no_content()
+            }
+        });
+        self.route(
+            &base,
+            list,
+            &[
+                ("get", "Find the related instances", &list_name),
+                ("post", "Create related instances", t),
+                ("delete", "Unlink every related instance", ""),
+            ],
+        );
+
+        let c = ctx.clone();
+        let count = get(
+            move |Path(id): Path<String>, Query(q): Query<HashMap<String, String>>| {
+                let c = c.clone();
+                async move {
+                    let related = c.owner(&id).await?;
+                    let filter = where_of::<T>(&q)?;
+                    ok(json!({"count": related.count_where(&c.pool, &filter).await?}))
+                }
+            },
+        );
+        self.route(
+            &format!("{base}/count"),
+            count,
+            &[("get", "Count the related instances", "Count")],
+        );
+
+        let c = ctx.clone();
+        let one = get(move |Path((id, fk)): Path<(String, String)>| {
+            let c = c.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                match related.find_by_id(&c.pool, fk.clone()).await? {
+                    Some(row) => ok(Value::Object(row.to_json())),
+                    None => Err(c.unlinked(&fk)),
+                }
+            }
+        });
+        let c = ctx.clone();
+        let one = one.put(move |Path((id, fk)): Path<(String, String)>, body: Bytes| {
+            let c = c.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                let patch = object(body_json(&body)?)?;
+                let Some(row) = related.find_by_id(&c.pool, fk.clone()).await? else {
+                    return Err(c.unlinked(&fk));
+                };
+                let new = patched(&row, patch)?;
+                match related.update_by_id(&c.pool, fk.clone(), &new).await? {
+                    Some(row) => ok(Value::Object(row.to_json())),
+                    None => Err(c.unlinked(&fk)),
+                }
+            }
+        });
+        let c = ctx.clone();
+        let one = one.delete(move |Path((id, fk)): Path<(String, String)>| {
+            let c = c.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                if related.destroy(&c.pool, fk.clone()).await? {
+                    no_content()
+                } else {
+                    Err(c.unlinked(&fk))
+                }
+            }
+        });
+        self.route(
+            &format!("{base}/{{fk}}"),
+            one,
+            &[
+                ("get", "Find a related instance by id", t),
+                ("put", "Update a related instance by id", t),
+                ("delete", "Delete a related instance by id", ""),
+            ],
+        );
+
+        let c = ctx.clone();
+        let link = axum::routing::put(move |Path((id, fk)): Path<(String, String)>| {
+            let c = c.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                related.add(&c.pool, fk.clone()).await?;
+                let mut link = Map::new();
+                link.insert(
+                    json_key(c.rel.owner_key),
+                    crate::__private::json::to_value(related.owner_id()),
+                );
+                link.insert(
+                    json_key(c.rel.target_key),
+                    crate::__private::json::to_value(&fk),
+                );
+                ok(Value::Object(link))
+            }
+        });
+        let c = ctx.clone();
+        let link = link.delete(move |Path((id, fk)): Path<(String, String)>| {
+            let c = c.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                related.remove(&c.pool, fk).await?;
+                no_content()
+            }
+        });
+        let c = ctx;
+        let link = link.head(move |Path((id, fk)): Path<(String, String)>| {
+            let c = c.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                if related.exists(&c.pool, fk.clone()).await? {
+                    Ok(StatusCode::OK.into_response())
+                } else {
+                    Err(c.unlinked(&fk))
+                }
+            }
+        });
+        self.route(
+            &format!("{base}/rel/{{fk}}"),
+            link,
+            &[
+                ("put", "Link an instance", t),
+                ("delete", "Unlink an instance", ""),
+                ("head", "Whether an instance is linked", ""),
+            ],
+        );
+        self
+    }
+
+    /// The router, with the OpenAPI document at `/explorer/openapi.json` and the body limit.
+    pub fn router(mut self) -> Router {
+        let document = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "habtm", "version": env!("CARGO_PKG_VERSION")},
+            "paths": self.paths,
+            "components": {"schemas": self.schemas},
+        });
+        self.router = self.router.route(
+            "/explorer/openapi.json",
+            get(move || async move { Json(document) }),
+        );
+        self.router.layer(DefaultBodyLimit::max(self.body_limit))
+    }
+}
+
+/// A key column's LoopBack name: `assembly_id` -> `assemblyId`.
+fn json_key(column: &str) -> String {
+    let mut out = String::with_capacity(column.len());
+    let mut upper = false;
+    for c in column.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+struct RelationContext<DB: Backend, O: Model, T: Model> {
+    pool: Pool<DB>,
+    rel: &'static RelationDef,
+    marker: std::marker::PhantomData<fn() -> (O, T)>,
+}
+
+impl<DB: Backend, O: Model, T: Model> RelationContext<DB, O, T> {
+    /// The relation of the owner with this id, which must exist.
+    async fn owner(&self, id: &str) -> Result<Related<O, T>, ApiError> {
+        let id = parse_id::<O>(id)?;
+        if !model::exists::<O, _>(&self.pool, &id).await? {
+            return Err(ApiError::not_found(format!(
+                "Unknown \"{}\" id {id:?}.",
+                O::def().name
+            )));
+        }
+        Ok(Related::new(self.rel, id))
+    }
+
+    async fn pair(&self, id: &str, fk: &str) -> Result<(Related<O, T>, T::Id), ApiError> {
+        let fk = parse_id::<T>(fk)?;
+        Ok((self.owner(id).await?, fk))
+    }
+
+    fn unlinked(&self, fk: &T::Id) -> ApiError {
+        ApiError::not_found(format!(
+            "No \"{}\" with id {fk:?} is linked by \"{}\".",
+            T::def().name,
+            self.rel.name
+        ))
+    }
+}

@@ -1,0 +1,573 @@
+//! LoopBack's REST API, over real HTTP on 127.0.0.1: every endpoint and status code, bad
+//! JSON, bad filters and unknown ids, on every backend.
+
+use habtm::rest::Api;
+use habtm::sqlx::Pool;
+use habtm::{Backend, Model, Schema};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(plural = "Assemblies")]
+#[relation(has_and_belongs_to_many, model = "Part")]
+pub struct Assembly {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Assembly")]
+pub struct Part {
+    pub id: i64,
+    pub part_number: String,
+    pub weight: Option<f64>,
+}
+
+/// A server for `pool` on an ephemeral port; its base URL.
+async fn serve<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<String> {
+    Schema::new()
+        .model::<Assembly>()
+        .model::<Part>()
+        .create_all(pool)
+        .await?;
+    let app = Api::new(pool.clone())
+        .model::<Assembly>()
+        .model::<Part>()
+        .relation(Assembly::PARTS)
+        .relation(Part::ASSEMBLIES)
+        .body_limit(4096)
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{address}"))
+}
+
+/// One request: the status and the JSON body (`null` when there is none).
+async fn call(
+    client: &Client,
+    method: Method,
+    url: &str,
+    body: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+fn encode(filter: &str) -> String {
+    filter
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn model_endpoints<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let url = |path: &str| format!("{base}{path}");
+
+    let (status, engine) = call(
+        &http,
+        Method::POST,
+        &url("/Assemblies"),
+        Some(r#"{"name": "engine"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, &engine["name"]),
+        (StatusCode::OK, &json!("engine"))
+    );
+    let id = engine["id"].as_i64().expect("an id");
+    let (status, many) = call(
+        &http,
+        Method::POST,
+        &url("/Assemblies"),
+        Some(r#"[{"name": "pump"}, {"name": "valve"}]"#),
+    )
+    .await;
+    assert_eq!(
+        (status, many.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2))
+    );
+
+    let filter = encode(r#"{"where": {"name": {"like": "p%"}}, "order": "name DESC"}"#);
+    let (status, found) = call(
+        &http,
+        Method::GET,
+        &url(&format!("/Assemblies?filter={filter}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, found[0]["name"].as_str()),
+        (StatusCode::OK, Some("pump"))
+    );
+    let (_, count) = call(
+        &http,
+        Method::GET,
+        &url(&format!(
+            "/Assemblies/count?where={}",
+            encode(r#"{"name": "engine"}"#)
+        )),
+        None,
+    )
+    .await;
+    assert_eq!(count, json!({"count": 1}));
+    let (status, one) = call(&http, Method::GET, &url(&format!("/Assemblies/{id}")), None).await;
+    assert_eq!(
+        (status, one),
+        (StatusCode::OK, json!({"id": id, "name": "engine"}))
+    );
+    let (_, exists) = call(
+        &http,
+        Method::GET,
+        &url(&format!("/Assemblies/{id}/exists")),
+        None,
+    )
+    .await;
+    assert_eq!(exists, json!({"exists": true}));
+    let (_, exists) = call(&http, Method::GET, &url("/Assemblies/999/exists"), None).await;
+    assert_eq!(exists, json!({"exists": false}));
+
+    let (status, replaced) = call(
+        &http,
+        Method::PUT,
+        &url(&format!("/Assemblies/{id}")),
+        Some(r#"{"name": "motor"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, replaced),
+        (StatusCode::OK, json!({"id": id, "name": "motor"}))
+    );
+    let (status, patched) = call(
+        &http,
+        Method::PATCH,
+        &url(&format!("/Assemblies/{id}")),
+        Some(r#"{"name": "big motor"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, &patched["name"]),
+        (StatusCode::OK, &json!("big motor"))
+    );
+
+    let (status, missing) = call(&http, Method::GET, &url("/Assemblies/999"), None).await;
+    assert_eq!(
+        (status, error_code(&missing)),
+        (StatusCode::NOT_FOUND, "MODEL_NOT_FOUND")
+    );
+    assert_eq!(missing["error"]["statusCode"], json!(404));
+    let (status, bad_id) = call(&http, Method::GET, &url("/Assemblies/abc"), None).await;
+    assert_eq!(
+        (status, error_code(&bad_id)),
+        (StatusCode::BAD_REQUEST, "INVALID_ID")
+    );
+    let (status, _) = call(
+        &http,
+        Method::PUT,
+        &url("/Assemblies/999"),
+        Some(r#"{"name": "x"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, deleted) = call(
+        &http,
+        Method::DELETE,
+        &url(&format!("/Assemblies/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!((status, deleted), (StatusCode::OK, json!({"count": 1})));
+    let (_, deleted) = call(
+        &http,
+        Method::DELETE,
+        &url(&format!("/Assemblies/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!(deleted, json!({"count": 0}));
+    Ok(())
+}
+
+async fn relation_endpoints<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let url = |path: &str| format!("{base}{path}");
+    let (_, engine) = call(
+        &http,
+        Method::POST,
+        &url("/Assemblies"),
+        Some(r#"{"name": "engine"}"#),
+    )
+    .await;
+    let id = engine["id"].as_i64().expect("an id");
+    let parts = format!("/Assemblies/{id}/parts");
+
+    let (status, bolt) = call(
+        &http,
+        Method::POST,
+        &url(&parts),
+        Some(r#"{"partNumber": "B-1", "weight": 0.5}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, &bolt["partNumber"]),
+        (StatusCode::OK, &json!("B-1"))
+    );
+    let bolt_id = bolt["id"].as_i64().expect("an id");
+    let (status, more) = call(
+        &http,
+        Method::POST,
+        &url(&parts),
+        Some(r#"[{"partNumber": "N-2"}, {"partNumber": "W-3"}]"#),
+    )
+    .await;
+    assert_eq!(
+        (status, more.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2))
+    );
+    let (_, spare) = call(
+        &http,
+        Method::POST,
+        &url("/Parts"),
+        Some(r#"{"partNumber": "S-4"}"#),
+    )
+    .await;
+    let spare_id = spare["id"].as_i64().expect("an id");
+
+    let filter = encode(r#"{"order": "partNumber DESC", "limit": 2}"#);
+    let (status, listed) = call(
+        &http,
+        Method::GET,
+        &url(&format!("{parts}?filter={filter}")),
+        None,
+    )
+    .await;
+    let numbers: Vec<&str> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|p| p["partNumber"].as_str())
+        .collect();
+    assert_eq!((status, numbers), (StatusCode::OK, vec!["W-3", "N-2"]));
+    let (_, count) = call(
+        &http,
+        Method::GET,
+        &url(&format!(
+            "{parts}/count?where={}",
+            encode(r#"{"partNumber": {"like": "%-1"}}"#)
+        )),
+        None,
+    )
+    .await;
+    assert_eq!(count, json!({"count": 1}));
+
+    let (status, found) = call(
+        &http,
+        Method::GET,
+        &url(&format!("{parts}/{bolt_id}")),
+        None,
+    )
+    .await;
+    assert_eq!((status, &found["weight"]), (StatusCode::OK, &json!(0.5)));
+    let (status, unlinked) = call(
+        &http,
+        Method::GET,
+        &url(&format!("{parts}/{spare_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&unlinked)),
+        (StatusCode::NOT_FOUND, "MODEL_NOT_FOUND")
+    );
+    let (status, updated) = call(
+        &http,
+        Method::PUT,
+        &url(&format!("{parts}/{bolt_id}")),
+        Some(r#"{"weight": 0.75}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, &updated["weight"], &updated["partNumber"]),
+        (StatusCode::OK, &json!(0.75), &json!("B-1"))
+    );
+    let (status, _) = call(
+        &http,
+        Method::PUT,
+        &url(&format!("{parts}/{spare_id}")),
+        Some(r#"{"weight": 1}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, link) = call(
+        &http,
+        Method::PUT,
+        &url(&format!("{parts}/rel/{spare_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, link),
+        (
+            StatusCode::OK,
+            json!({"assemblyId": id, "partId": spare_id})
+        )
+    );
+    let (status, _) = call(
+        &http,
+        Method::HEAD,
+        &url(&format!("{parts}/rel/{spare_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &http,
+        Method::DELETE,
+        &url(&format!("{parts}/rel/{spare_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(
+        &http,
+        Method::DELETE,
+        &url(&format!("{parts}/rel/{spare_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "unlinking what is not linked is a 204 too"
+    );
+    let (status, _) = call(
+        &http,
+        Method::HEAD,
+        &url(&format!("{parts}/rel/{spare_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, missing) = call(&http, Method::PUT, &url(&format!("{parts}/rel/999")), None).await;
+    assert_eq!(
+        (status, error_code(&missing)),
+        (StatusCode::NOT_FOUND, "MODEL_NOT_FOUND")
+    );
+
+    let (status, _) = call(
+        &http,
+        Method::DELETE,
+        &url(&format!("{parts}/{bolt_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(
+        &http,
+        Method::DELETE,
+        &url(&format!("{parts}/{bolt_id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, gone) = call(&http, Method::GET, &url(&format!("/Parts/{bolt_id}")), None).await;
+    assert_eq!(error_code(&gone), "MODEL_NOT_FOUND");
+
+    let (status, _) = call(&http, Method::DELETE, &url(&parts), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, count) = call(&http, Method::GET, &url(&format!("{parts}/count")), None).await;
+    assert_eq!(count, json!({"count": 0}));
+    let (_, still) = call(&http, Method::GET, &url("/Parts/count"), None).await;
+    assert_eq!(still, json!({"count": 3}), "unlinking all keeps the parts");
+
+    // A missing parent is a 404 on every relation route.
+    for (method, path) in [
+        (Method::GET, "/Assemblies/999/parts".to_owned()),
+        (Method::GET, "/Assemblies/999/parts/count".to_owned()),
+        (Method::DELETE, "/Assemblies/999/parts".to_owned()),
+        (Method::GET, format!("/Assemblies/999/parts/{spare_id}")),
+        (
+            Method::DELETE,
+            format!("/Assemblies/999/parts/rel/{spare_id}"),
+        ),
+        (
+            Method::HEAD,
+            format!("/Assemblies/999/parts/rel/{spare_id}"),
+        ),
+    ] {
+        let (status, _) = call(&http, method.clone(), &url(&path), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let (_, assemblies) = call(
+        &http,
+        Method::GET,
+        &url(&format!("/Parts/{spare_id}/assemblies")),
+        None,
+    )
+    .await;
+    assert_eq!(assemblies, json!([]));
+    Ok(())
+}
+
+async fn bad_requests_are_named_and_change_nothing<DB: Backend>(
+    pool: &Pool<DB>,
+) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let url = |path: &str| format!("{base}{path}");
+    let (_, engine) = call(
+        &http,
+        Method::POST,
+        &url("/Assemblies"),
+        Some(r#"{"name": "engine"}"#),
+    )
+    .await;
+    let parts = format!("/Assemblies/{}/parts", engine["id"]);
+
+    let cases: [(&str, &str, StatusCode, &str, &str); 6] = [
+        (
+            "/Parts",
+            "{\"partNumber\": ",
+            StatusCode::BAD_REQUEST,
+            "INVALID_JSON",
+            "not valid JSON",
+        ),
+        (
+            "/Parts",
+            r#"{"partNumber": "X", "colour": "red"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "`colour` is not a property",
+        ),
+        (
+            "/Parts",
+            r#"{"weight": 1.5}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "`partNumber` is required",
+        ),
+        (
+            "/Parts",
+            r#"{"partNumber": 42}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "`partNumber`",
+        ),
+        (
+            &parts,
+            r#"[{"partNumber": "ok"}, {"partNumber": null}]"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "`partNumber`",
+        ),
+        (
+            "/Parts",
+            "[1]",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "object",
+        ),
+    ];
+    for (path, body, status, code, words) in cases {
+        let (got, error) = call(&http, Method::POST, &url(path), Some(body)).await;
+        assert_eq!((got, error_code(&error)), (status, code), "{body}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(words), "{body}: {message}");
+    }
+    let (_, count) = call(&http, Method::GET, &url("/Parts/count"), None).await;
+    assert_eq!(count, json!({"count": 0}), "no request was half-applied");
+
+    for filter in [
+        r#"{"where": {"partNumbr": "x"}}"#,
+        "{not json",
+        r#"{"limit": -3}"#,
+        r#"{"where": {"id": {"gt": "x'; DROP TABLE"}}}"#,
+    ] {
+        let (status, error) = call(
+            &http,
+            Method::GET,
+            &url(&format!("/Parts?filter={}", encode(filter))),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, error_code(&error)),
+            (StatusCode::BAD_REQUEST, "INVALID_FILTER"),
+            "{filter}"
+        );
+        let message = error["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        assert!(
+            !message.contains("SELECT") && !message.contains("FROM \""),
+            "no SQL in {message}"
+        );
+    }
+    let (status, _) = call(
+        &http,
+        Method::GET,
+        &url(&format!("{parts}/count?where={}", encode("[1]"))),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let huge = format!(r#"{{"partNumber": "{}"}}"#, "x".repeat(10_000));
+    let (status, _) = call(&http, Method::POST, &url("/Parts"), Some(&huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let (status, document) = call(&http, Method::GET, &url("/explorer/openapi.json"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/Assemblies",
+        "/Assemblies/{id}",
+        "/Assemblies/{id}/parts",
+        "/Assemblies/{id}/parts/rel/{fk}",
+        "/Parts/{id}/assemblies/count",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} documented");
+    }
+    assert!(document["paths"]["/Assemblies/{id}/parts/rel/{fk}"]["head"].is_object());
+    assert_eq!(
+        document["components"]["schemas"]["Part"]["properties"]["weight"]["type"],
+        json!("number")
+    );
+    Ok(())
+}
+
+habtm_tests::on_every_backend!(
+    model_endpoints,
+    relation_endpoints,
+    bad_requests_are_named_and_change_nothing
+);
