@@ -117,6 +117,12 @@ impl<M: Model> Filter<M> {
         self
     }
 
+    /// Whether the filter names the columns to read (`fields`).
+    #[cfg_attr(not(feature = "rest"), allow(dead_code))]
+    pub(crate) fn has_fields(&self) -> bool {
+        self.fields.is_some()
+    }
+
     /// Which columns a projection reads: `mask[i]` for column `i`.
     pub(crate) fn field_mask(&self) -> Vec<bool> {
         let n = M::def().columns.len();

@@ -207,6 +207,15 @@ fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiEr
         .map_err(|message| ApiError::invalid(format!("{}: {message}", def.name)))
 }
 
+/// Rows read with `fields`: only the properties that were read.
+fn partials<M: Model>(rows: &[M::Partial]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|row| Value::Object(M::partial_to_json(row)))
+            .collect(),
+    )
+}
+
 fn rows<M: Model>(rows: &[M]) -> Value {
     Value::Array(
         rows.iter()
@@ -333,9 +342,11 @@ impl<DB: Backend> Api<DB> {
         let list = get(move |Query(q): Query<HashMap<String, String>>| {
             let p = p.clone();
             async move {
-                let rows_or_fields = filter_of::<M>(&q)?;
-                let found = model::find::<M, _>(&p, &rows_or_fields).await?;
-                ok(rows(&found))
+                let filter = filter_of::<M>(&q)?;
+                if filter.has_fields() {
+                    return ok(partials::<M>(&model::select::<M, _>(&p, &filter).await?));
+                }
+                ok(rows(&model::find::<M, _>(&p, &filter).await?))
             }
         });
         let p = pool.clone();
@@ -498,6 +509,9 @@ impl<DB: Backend> Api<DB> {
                 async move {
                     let related = c.owner(&id).await?;
                     let filter = filter_of::<T>(&q)?;
+                    if filter.has_fields() {
+                        return ok(partials::<T>(&related.select(&c.pool, &filter).await?));
+                    }
                     ok(rows(&related.find(&c.pool, &filter).await?))
                 }
             },

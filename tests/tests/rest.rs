@@ -277,6 +277,28 @@ async fn relation_endpoints<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         .filter_map(|p| p["partNumber"].as_str())
         .collect();
     assert_eq!((status, numbers), (StatusCode::OK, vec!["W-3", "N-2"]));
+    let fields = encode(r#"{"fields": ["partNumber"], "order": "partNumber", "limit": 1}"#);
+    let (_, projected) = call(
+        &http,
+        Method::GET,
+        &url(&format!("{parts}?filter={fields}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        projected,
+        json!([{"id": bolt_id, "partNumber": "B-1"}]),
+        "fields keeps the id"
+    );
+    let only = encode(r#"{"fields": {"weight": false}, "limit": 1}"#);
+    let (_, projected) = call(
+        &http,
+        Method::GET,
+        &url(&format!("/Parts?filter={only}")),
+        None,
+    )
+    .await;
+    assert_eq!(projected, json!([{"id": bolt_id, "partNumber": "B-1"}]));
     let (_, count) = call(
         &http,
         Method::GET,
