@@ -490,7 +490,81 @@ impl<DB: Backend> Api<DB> {
     /// (`/Assemblies/{id}/parts`): list, create, delete all, count, find/update/destroy by
     /// `fk`, and link/unlink/exists under `rel/{fk}`.
     #[must_use]
-    pub fn relation<O: Model, T: Model>(mut self, relation: Relation<O, T>) -> Self {
+    pub fn relation<O: Model, T: Model>(self, relation: Relation<O, T>) -> Self {
+        let ctx = RelationContext::<DB, O, T>::new(self.pool.clone(), relation);
+        let link = axum::routing::put(move |Path((id, fk)): Path<(String, String)>| {
+            let c = ctx.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                related.add(&c.pool, fk.clone()).await?;
+                let mut link = Map::new();
+                link.insert(
+                    json_key(c.rel.owner_key),
+                    crate::__private::json::to_value(related.owner_id()),
+                );
+                link.insert(
+                    json_key(c.rel.target_key),
+                    crate::__private::json::to_value(&fk),
+                );
+                ok(Value::Object(link))
+            }
+        });
+        self.relation_with_link(relation, link)
+    }
+
+    /// The routes of a relation with a join model `X` (`through = "X"`): as
+    /// [`relation`](Self::relation), and `PUT .../rel/{fk}` takes the join row's data as
+    /// its body (its keys may be left out) and answers with the join row.
+    #[must_use]
+    pub fn relation_through<X: Model, O: Model, T: Model>(self, relation: Relation<O, T>) -> Self {
+        let ctx = RelationContext::<DB, O, T>::new(self.pool.clone(), relation);
+        let link =
+            axum::routing::put(move |Path((id, fk)): Path<(String, String)>, body: Bytes| {
+                let c = ctx.clone();
+                async move {
+                    let (related, fk) = c.pair(&id, &fk).await?;
+                    let mut data = if body.is_empty() {
+                        Map::new()
+                    } else {
+                        object(body_json(&body)?)?
+                    };
+                    let join = X::def();
+                    let key = |column: &str| {
+                        join.columns
+                            .iter()
+                            .find(|c| c.name == column)
+                            .map(|c| c.json_name.to_owned())
+                    };
+                    let owner_key =
+                        key(c.rel.owner_key).unwrap_or_else(|| json_key(c.rel.owner_key));
+                    let target_key =
+                        key(c.rel.target_key).unwrap_or_else(|| json_key(c.rel.target_key));
+                    data.insert(
+                        owner_key,
+                        crate::__private::json::to_value(related.owner_id()),
+                    );
+                    data.insert(target_key.clone(), crate::__private::json::to_value(&fk));
+                    let new = new_of::<X>(data)?;
+                    related.add_with::<_, X>(&c.pool, fk.clone(), &new).await?;
+                    let this_link =
+                        json!({"where": {target_key: crate::__private::json::to_value(&fk)}});
+                    let links = related
+                        .find_with_links::<_, X>(&c.pool, &Filter::from_json_value(&this_link)?)
+                        .await?;
+                    match links.first() {
+                        Some((_, link)) => ok(Value::Object(link.to_json())),
+                        None => Err(c.unlinked(&fk)),
+                    }
+                }
+            });
+        self.relation_with_link(relation, link)
+    }
+
+    fn relation_with_link<O: Model, T: Model>(
+        mut self,
+        relation: Relation<O, T>,
+        put_link: MethodRouter,
+    ) -> Self {
         let rel: &'static RelationDef = relation.def();
         let (owner, target) = (O::def(), T::def());
         self.schema(target);
@@ -620,24 +694,7 @@ impl<DB: Backend> Api<DB> {
             ],
         );
 
-        let c = ctx.clone();
-        let link = axum::routing::put(move |Path((id, fk)): Path<(String, String)>| {
-            let c = c.clone();
-            async move {
-                let (related, fk) = c.pair(&id, &fk).await?;
-                related.add(&c.pool, fk.clone()).await?;
-                let mut link = Map::new();
-                link.insert(
-                    json_key(c.rel.owner_key),
-                    crate::__private::json::to_value(related.owner_id()),
-                );
-                link.insert(
-                    json_key(c.rel.target_key),
-                    crate::__private::json::to_value(&fk),
-                );
-                ok(Value::Object(link))
-            }
-        });
+        let link = put_link;
         let c = ctx.clone();
         let link = link.delete(move |Path((id, fk)): Path<(String, String)>| {
             let c = c.clone();
@@ -711,6 +768,14 @@ struct RelationContext<DB: Backend, O: Model, T: Model> {
 }
 
 impl<DB: Backend, O: Model, T: Model> RelationContext<DB, O, T> {
+    fn new(pool: Pool<DB>, relation: Relation<O, T>) -> Arc<Self> {
+        Arc::new(RelationContext {
+            pool,
+            rel: relation.def(),
+            marker: std::marker::PhantomData,
+        })
+    }
+
     /// The relation of the owner with this id, which must exist.
     async fn owner(&self, id: &str) -> Result<Related<O, T>, ApiError> {
         let id = parse_id::<O>(id)?;

@@ -593,3 +593,97 @@ habtm_tests::on_every_backend!(
     relation_endpoints,
     bad_requests_are_named_and_change_nothing
 );
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Component", through = "KitComponent")]
+pub struct Kit {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct Component {
+    pub id: i64,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct KitComponent {
+    pub id: i64,
+    pub kit_id: i64,
+    pub component_id: i64,
+    pub quantity: Option<i32>,
+}
+
+/// With a join model, linking takes the join row's data and answers with the join row.
+async fn linking_with_join_data<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    Schema::new()
+        .model::<Kit>()
+        .model::<Component>()
+        .create_all(pool)
+        .await?;
+    let app = Api::new(pool.clone())
+        .model::<Kit>()
+        .model::<Component>()
+        .relation_through::<KitComponent, _, _>(Kit::COMPONENTS)
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = Client::new();
+    let url = |path: &str| format!("{base}{path}");
+    let (_, kit) = call(
+        &http,
+        Method::POST,
+        &url("/Kits"),
+        Some(r#"{"name": "bike"}"#),
+    )
+    .await;
+    let (_, wheel) = call(
+        &http,
+        Method::POST,
+        &url("/Components"),
+        Some(r#"{"label": "wheel"}"#),
+    )
+    .await;
+    let (kit_id, wheel_id) = (
+        kit["id"].as_i64().expect("an id"),
+        wheel["id"].as_i64().expect("an id"),
+    );
+    let link = format!("/Kits/{kit_id}/components/rel/{wheel_id}");
+    let (status, row) = call(&http, Method::PUT, &url(&link), Some(r#"{"quantity": 2}"#)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&row["kitId"], &row["componentId"], &row["quantity"]),
+        (&json!(kit_id), &json!(wheel_id), &json!(2))
+    );
+    let (status, error) = call(
+        &http,
+        Method::PUT,
+        &url(&link),
+        Some(r#"{"quantity": "many"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED")
+    );
+    let (status, _) = call(&http, Method::HEAD, &url(&link), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, listed) = call(
+        &http,
+        Method::GET,
+        &url(&format!("/Kits/{kit_id}/components")),
+        None,
+    )
+    .await;
+    assert_eq!(listed, json!([{"id": wheel_id, "label": "wheel"}]));
+    Ok(())
+}
+
+mod through {
+    habtm_tests::on_every_backend!(linking_with_join_data);
+    use super::linking_with_join_data;
+}
