@@ -1,0 +1,172 @@
+//! The hand-written SQL: the statements habtm runs for `Assembly hasAndBelongsToMany Part`,
+//! written out by hand (checked against what habtm sends before any timing).
+
+/// The statements of one dialect; `pg` numbers placeholders `$1, $2, ...` instead of `?`.
+pub struct Sql {
+    pub pg: bool,
+    /// `assembly.parts().all()` and `.find(Filter::new())`.
+    pub all: &'static str,
+    pub find_by_id: &'static str,
+    pub count: &'static str,
+    /// Links an existing part: binds owner, part, owner, owner, part.
+    pub add: &'static str,
+    /// Links a new part: binds part, owner.
+    pub link_new: &'static str,
+    pub remove: &'static str,
+    pub exists: &'static str,
+    pub ids: &'static str,
+    pub insert_part: &'static str,
+    /// Locks the owner's row for the rest of the transaction.
+    pub lock: &'static str,
+}
+
+/// The linked parts: a semi-join, so that a part linked twice comes back once.
+const FROM_LINKED: &str = r#" FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart" AS j WHERE j."assembly_id" = ?)"#;
+
+impl Sql {
+    pub fn new(pg: bool) -> Sql {
+        let fixed = |text: String| -> &'static str { Box::leak(numbered(&text, pg).into()) };
+        Sql {
+            pg,
+            all: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} ORDER BY t."id""#)),
+            find_by_id: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} AND t."id" = ?"#)),
+            count: fixed(format!("SELECT COUNT(*){FROM_LINKED}")),
+            add: fixed(
+                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, t."id" FROM "Part" AS t WHERE t."id" = ? AND EXISTS (SELECT 1 FROM "Assembly" AS o WHERE o."id" = ?) AND NOT EXISTS (SELECT 1 FROM "AssemblyPart" AS l WHERE l."assembly_id" = ? AND l."part_id" = ?) ON CONFLICT DO NOTHING"#.into(),
+            ),
+            link_new: fixed(
+                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" = ?"#.into(),
+            ),
+            remove: fixed(
+                r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?"#.into(),
+            ),
+            exists: fixed(
+                r#"SELECT 1 FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?"#.into(),
+            ),
+            ids: fixed(
+                r#"SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? ORDER BY "part_id""#.into(),
+            ),
+            insert_part: fixed(
+                r#"INSERT INTO "Part" ("part_number") VALUES (?) RETURNING "id", "part_number""#
+                    .into(),
+            ),
+            lock: fixed(if pg {
+                r#"SELECT 1 FROM "Assembly" WHERE "id" = ? FOR UPDATE"#.into()
+            } else {
+                r#"UPDATE "Assembly" SET "id" = "id" WHERE "id" = ?"#.into()
+            }),
+        }
+    }
+
+    /// The parts of `owners` assemblies in one statement, ordered by owner then part.
+    pub fn load(&self, owners: usize) -> String {
+        let mut w = Writer::new(self.pg);
+        w.push(r#"SELECT j."assembly_id" AS habtm_owner, t."id", t."part_number" FROM "Part" AS t INNER JOIN "AssemblyPart" AS j ON j."part_id" = t."id" WHERE j."assembly_id" IN "#);
+        w.list(owners);
+        w.push(r#" ORDER BY j."assembly_id", t."id""#);
+        w.sql
+    }
+
+    /// `prefix` followed by `rows` tuples of `columns` placeholders (set-up only).
+    pub fn values(&self, prefix: &str, columns: usize, rows: usize) -> String {
+        let mut w = Writer::new(self.pg);
+        w.push(prefix);
+        for i in 0..rows {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.list(columns);
+        }
+        w.sql
+    }
+
+    /// Which of `n` part ids exist, locking them against deletion.
+    pub fn existing_parts(&self, n: usize) -> String {
+        let mut w = Writer::new(self.pg);
+        w.push(r#"SELECT "id" FROM "Part" WHERE "id" IN "#);
+        w.list(n);
+        // Keeps them from being deleted until the links are written.
+        if self.pg {
+            w.push(" FOR KEY SHARE");
+        }
+        w.sql
+    }
+
+    /// Links one owner to `n` parts, skipping existing links: binds owner, part pairs.
+    pub fn insert_links(&self, n: usize) -> String {
+        let mut w = Writer::new(self.pg);
+        w.push(r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") VALUES "#);
+        for i in 0..n {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.list(2);
+        }
+        w.push(" ON CONFLICT DO NOTHING");
+        w.sql
+    }
+
+    /// Unlinks `n` parts from one owner: binds owner, then the parts.
+    pub fn delete_links(&self, n: usize) -> String {
+        let mut w = Writer::new(self.pg);
+        w.push(r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = "#);
+        w.param();
+        w.push(r#" AND "part_id" IN "#);
+        w.list(n);
+        w.sql
+    }
+}
+
+/// Builds a statement, numbering placeholders on PostgreSQL.
+struct Writer {
+    pg: bool,
+    sql: String,
+    binds: usize,
+}
+
+impl Writer {
+    fn new(pg: bool) -> Writer {
+        Writer {
+            pg,
+            sql: String::with_capacity(256),
+            binds: 0,
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        self.sql.push_str(text);
+    }
+
+    fn param(&mut self) {
+        self.binds += 1;
+        if self.pg {
+            use std::fmt::Write;
+            let _ = write!(self.sql, "${}", self.binds);
+        } else {
+            self.sql.push('?');
+        }
+    }
+
+    fn list(&mut self, n: usize) {
+        self.sql.push('(');
+        for i in 0..n {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.param();
+        }
+        self.sql.push(')');
+    }
+}
+
+/// `text` with its `?` placeholders numbered `$1, $2, ...` when `pg`.
+fn numbered(text: &str, pg: bool) -> String {
+    let mut w = Writer::new(pg);
+    for (i, piece) in text.split('?').enumerate() {
+        if i > 0 {
+            w.param();
+        }
+        w.push(piece);
+    }
+    w.sql
+}
