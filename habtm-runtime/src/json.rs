@@ -6,9 +6,7 @@
 
 use std::fmt::Debug;
 
-use crate::error::{Error, Result};
-use crate::filter::{CompareOp, Direction, Filter, Node};
-use crate::model::{ColumnDef, Model, ModelDef};
+#[cfg(feature = "json")]
 use crate::value::{DynValue, SqlType};
 
 /// Reads a JSON value into a column's Rust type; `None` when the `json` feature is off.
@@ -105,7 +103,10 @@ fn parse_as<T: JsonColumn>(
 mod parse {
     use serde_json::Value;
 
-    use super::*;
+    use crate::error::{Error, Result};
+    use crate::filter::{CompareOp, Direction, Filter, Node};
+    use crate::model::{ColumnDef, Model, ModelDef};
+    use crate::value::DynValue;
 
     fn invalid(message: String) -> Error {
         Error::InvalidFilter { message }

@@ -31,7 +31,9 @@ pub mod __private {
     pub use crate::json::JsonColumn;
     #[cfg(feature = "json")]
     pub use crate::json::convert as json;
-    pub use crate::model::{create, delete_by_id, find, find_by_id, save, select};
+    pub use crate::model::{
+        count, create, create_many, delete_by_id, exists, find, find_by_id, save, select, update,
+    };
     pub use crate::relation::load;
     #[cfg(feature = "json")]
     pub use serde_json;
