@@ -225,8 +225,8 @@ fn machine() -> Vec<String> {
     vec![
         format!("date: {}", shell("date", &[])),
         format!(
-            "machine: {} cores (`nproc`: {}), CPU `{}`, memory {}",
-            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "machine: {} cores (`nproc --all`), this process may use {} (`nproc`), CPU `{}`, memory {}",
+            shell("nproc", &["--all"]),
             shell("nproc", &[]),
             proc_field("/proc/cpuinfo", "model name"),
             proc_field("/proc/meminfo", "MemTotal"),
