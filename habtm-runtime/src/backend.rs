@@ -175,6 +175,23 @@ pub trait Backend: Database + sealed::Sealed {
         args: Self::Arguments,
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
 
+    /// Runs a statement built for one call (its text depends on how many ids it carries)
+    /// without keeping it prepared: PostgreSQL would otherwise switch such a statement to a
+    /// generic plan after five runs, and check a long `IN (...)` list row by row.
+    fn execute_once<'c>(
+        conn: &'c mut Self::Connection,
+        sql: SqlStr,
+        args: Self::Arguments,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
+
+    /// [`fetch_all`](Self::fetch_all) for a statement built for one call; see
+    /// [`execute_once`](Self::execute_once).
+    fn fetch_all_once<'c>(
+        conn: &'c mut Self::Connection,
+        sql: SqlStr,
+        args: Self::Arguments,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send + 'c;
+
     /// Runs an `INSERT` and returns the id the database generated for it.
     fn insert_returning_id<'c>(
         conn: &'c mut Self::Connection,
@@ -275,6 +292,30 @@ macro_rules! backend {
                     let result = sqlx::query_with(sql, args).execute(conn).await?;
                     Ok(result.rows_affected())
                 }
+            }
+
+            fn execute_once<'c>(
+                conn: &'c mut Self::Connection,
+                sql: SqlStr,
+                args: $args,
+            ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c {
+                async move {
+                    let result = sqlx::query_with(sql, args)
+                        .persistent(false)
+                        .execute(conn)
+                        .await?;
+                    Ok(result.rows_affected())
+                }
+            }
+
+            fn fetch_all_once<'c>(
+                conn: &'c mut Self::Connection,
+                sql: SqlStr,
+                args: $args,
+            ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send + 'c {
+                sqlx::query_with(sql, args)
+                    .persistent(false)
+                    .fetch_all(conn)
             }
 
             fn insert_returning_id<'c>(

@@ -906,7 +906,7 @@ impl<O: Model, T: Model> Related<O, T> {
                 bind::<DB, _>(&mut args, id)?;
             }
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            let rows = DB::fetch_all(conn, sql, args)
+            let rows = DB::fetch_all_once(conn, sql, args)
                 .await
                 .context(|| op.to_string())?;
             if rows.len() == chunk.len() {
@@ -955,7 +955,7 @@ impl<O: Model, T: Model> Related<O, T> {
             }
             let mut sql = w.finish();
             DB::DIALECT.on_conflict_ignore(self.rel.join_table, self.rel.owner_key, &mut sql);
-            let written = DB::execute(conn, AssertSqlSafe(sql).into_sql_str(), args)
+            let written = DB::execute_once(conn, AssertSqlSafe(sql).into_sql_str(), args)
                 .await
                 .context(|| op.to_string())?;
             added += if DB::DIALECT == Dialect::MySql {
@@ -987,11 +987,11 @@ impl<O: Model, T: Model> Related<O, T> {
             bind::<DB, _>(&mut args, id)?;
         }
         let sql = AssertSqlSafe(w.finish()).into_sql_str();
-        let row = DB::fetch_optional(conn, sql, args)
+        let rows = DB::fetch_all_once(conn, sql, args)
             .await
             .context(|| op.to_string())?;
-        let count: i64 = match row {
-            Some(row) => DB::get(&row, 0).context(|| op.to_string())?,
+        let count: i64 = match rows.first() {
+            Some(row) => DB::get(row, 0).context(|| op.to_string())?,
             None => 0,
         };
         Ok(count.unsigned_abs())
@@ -1020,7 +1020,7 @@ impl<O: Model, T: Model> Related<O, T> {
                 bind::<DB, _>(&mut args, id)?;
             }
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            removed += DB::execute(conn, sql, args)
+            removed += DB::execute_once(conn, sql, args)
                 .await
                 .context(|| op.to_string())?;
         }
@@ -1399,7 +1399,7 @@ where
     let mut conn = db.acquire().await.context(|| op.to_string())?;
     for chunk in distinct.chunks(chunk_size) {
         let (sql, args) = load_statement::<O, T, A::Database>(rel, chunk, filter)?;
-        let rows = <A::Database as Backend>::fetch_all(&mut conn, sql, args)
+        let rows = <A::Database as Backend>::fetch_all_once(&mut conn, sql, args)
             .await
             .context(|| op.to_string())?;
         for row in &rows {
