@@ -273,6 +273,22 @@ struct Op {
     method: &'static str,
 }
 
+impl Op {
+    /// Opens the operation's own transaction on `conn`: a savepoint inside the caller's.
+    async fn begin<DB: Backend>(
+        self,
+        conn: &mut DB::Connection,
+    ) -> Result<sqlx::Transaction<'_, DB>> {
+        sqlx::Connection::begin(conn)
+            .await
+            .context(|| self.to_string())
+    }
+
+    async fn commit<DB: Backend>(self, tx: sqlx::Transaction<'_, DB>) -> Result<()> {
+        tx.commit().await.context(|| self.to_string())
+    }
+}
+
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -481,14 +497,12 @@ impl<O: Model, T: Model> Related<O, T> {
         op: Op,
     ) -> Result<Vec<T>> {
         // One transaction around them all; each create is a savepoint inside it.
-        let mut tx = sqlx::Connection::begin(conn)
-            .await
-            .context(|| op.to_string())?;
+        let mut tx = op.begin::<DB>(conn).await?;
         let mut created = Vec::with_capacity(data.len());
         for item in data {
             created.push(self.create_on::<DB>(&mut tx, item, op).await?);
         }
-        tx.commit().await.context(|| op.to_string())?;
+        op.commit(tx).await?;
         Ok(created)
     }
 
@@ -498,9 +512,7 @@ impl<O: Model, T: Model> Related<O, T> {
         data: &T::New,
         op: Op,
     ) -> Result<T> {
-        let mut tx = sqlx::Connection::begin(conn)
-            .await
-            .context(|| op.to_string())?;
+        let mut tx = op.begin::<DB>(conn).await?;
         let row = model::insert_on::<T, DB>(&mut tx, data).await?;
         let mut args = args_of::<DB, _>(row.id())?;
         bind::<DB, _>(&mut args, &self.owner_id)?;
@@ -512,7 +524,7 @@ impl<O: Model, T: Model> Related<O, T> {
         {
             return Err(Error::not_found((self.rel.owner)().name, &self.owner_id));
         }
-        tx.commit().await.context(|| op.to_string())?;
+        op.commit(tx).await?;
         Ok(row)
     }
 
@@ -683,9 +695,7 @@ impl<O: Model, T: Model> Related<O, T> {
                 .await
                 .context(|| op.to_string())?
         } else {
-            let mut tx = sqlx::Connection::begin(conn)
-                .await
-                .context(|| op.to_string())?;
+            let mut tx = op.begin::<DB>(conn).await?;
             if DB::execute(&mut tx, sql, args)
                 .await
                 .context(|| op.to_string())?
@@ -696,7 +706,7 @@ impl<O: Model, T: Model> Related<O, T> {
             let sql = fixed(&model::statements::<T, DB>().find_by_id);
             let row = DB::fetch_optional(&mut tx, sql, args_of::<DB, _>(target_id)?).await;
             let row = row.context(|| op.to_string())?;
-            tx.commit().await.context(|| op.to_string())?;
+            op.commit(tx).await?;
             row
         };
         row.map(|row| T::decode::<DB>(&row, 0))
@@ -727,9 +737,7 @@ impl<O: Model, T: Model> Related<O, T> {
         op: Op,
     ) -> Result<bool> {
         let statements = self.statements::<DB>();
-        let mut tx = sqlx::Connection::begin(conn)
-            .await
-            .context(|| op.to_string())?;
+        let mut tx = op.begin::<DB>(conn).await?;
         let args = self.pair_args::<DB>(target_id)?;
         if DB::execute(&mut tx, fixed(&statements.remove), args)
             .await
@@ -747,7 +755,7 @@ impl<O: Model, T: Model> Related<O, T> {
         DB::execute(&mut tx, sql, args)
             .await
             .context(|| op.to_string())?;
-        tx.commit().await.context(|| op.to_string())?;
+        op.commit(tx).await?;
         Ok(true)
     }
 
@@ -1053,13 +1061,11 @@ impl<O: Model, T: Model> Related<O, T> {
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        let mut tx = sqlx::Connection::begin(conn)
-            .await
-            .context(|| op.to_string())?;
+        let mut tx = op.begin::<DB>(conn).await?;
         self.lock_owner::<DB>(&mut tx, op).await?;
         self.require_targets::<DB>(&mut tx, ids, op).await?;
         let added = self.insert_links::<DB>(&mut tx, ids, op).await?;
-        tx.commit().await.context(|| op.to_string())?;
+        op.commit(tx).await?;
         Ok(added)
     }
 
@@ -1089,11 +1095,9 @@ impl<O: Model, T: Model> Related<O, T> {
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        let mut tx = sqlx::Connection::begin(conn)
-            .await
-            .context(|| op.to_string())?;
+        let mut tx = op.begin::<DB>(conn).await?;
         let removed = self.delete_links::<DB>(&mut tx, ids, op).await?;
-        tx.commit().await.context(|| op.to_string())?;
+        op.commit(tx).await?;
         Ok(removed)
     }
 
@@ -1120,9 +1124,7 @@ impl<O: Model, T: Model> Related<O, T> {
         wanted: &[T::Id],
         op: Op,
     ) -> Result<()> {
-        let mut tx = sqlx::Connection::begin(conn)
-            .await
-            .context(|| op.to_string())?;
+        let mut tx = op.begin::<DB>(conn).await?;
         self.lock_owner::<DB>(&mut tx, op).await?;
         let current = self.ids_on::<DB>(&mut tx, op).await?;
         let wanted_set: HashSet<&T::Id> = wanted.iter().collect();
@@ -1146,7 +1148,7 @@ impl<O: Model, T: Model> Related<O, T> {
         if !to_add.is_empty() {
             self.insert_links::<DB>(&mut tx, &to_add, op).await?;
         }
-        tx.commit().await.context(|| op.to_string())?;
+        op.commit(tx).await?;
         Ok(())
     }
 
