@@ -280,20 +280,20 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
             }
 
             ::habtm::__with_json! {
-                fn to_json(&self) -> #json::Map<::std::string::String, #json::Value> {
+                fn to_json(&self) -> ::core::result::Result<#json::Map<::std::string::String, #json::Value>, ::std::string::String> {
                     let mut __object = #json::Map::new();
-                    #(__object.insert(::std::string::String::from(#json_names), #convert::to_value(&self.#field_idents));)*
-                    __object
+                    #(__object.insert(::std::string::String::from(#json_names), #convert::to_value(&self.#field_idents, #json_names)?);)*
+                    ::core::result::Result::Ok(__object)
                 }
 
-                fn partial_to_json(__partial: &#partial) -> #json::Map<::std::string::String, #json::Value> {
+                fn partial_to_json(__partial: &#partial) -> ::core::result::Result<#json::Map<::std::string::String, #json::Value>, ::std::string::String> {
                     let mut __object = #json::Map::new();
                     #(
                         if let ::core::option::Option::Some(__value) = &__partial.#field_idents {
-                            __object.insert(::std::string::String::from(#json_names), #convert::to_value(__value));
+                            __object.insert(::std::string::String::from(#json_names), #convert::to_value(__value, #json_names)?);
                         }
                     )*
-                    __object
+                    ::core::result::Result::Ok(__object)
                 }
 
                 fn new_from_json(
@@ -357,8 +357,9 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
          Fails with `Error::NotFound` if the row does not exist."
     );
     let delete_doc = format!(
-        " Deletes the row: `DELETE FROM {table} WHERE {id_column} = ?`; its links go with it \
-         (`ON DELETE CASCADE`). Returns whether a row was deleted."
+        " Deletes the row and its links in every relation this model declares, in one transaction \
+         that locks the row, deletes the links (with or without foreign keys), then \
+         `DELETE FROM {table} WHERE {id_column} = ?`. Returns whether a row was deleted."
     );
 
     let accessors = model.relations.iter().map(|r| accessor_methods(model, r));
@@ -549,8 +550,8 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
              The id never changes; `None` if it is not linked."
         ),
         destroy: format!(
-            " Deletes the `{target_name}` with this id, only if it is linked, with every row of {join} \
-             that points at it, in one transaction. Returns whether it was deleted."
+            " Deletes the `{target_name}` with this id, only if it is linked, with every link to it (in {join} \
+             and in every relation `{target_name}` declares), in one transaction. Returns whether it was deleted."
         ),
         exists: format!(
             " Whether this `{target_name}` is linked: `SELECT 1 FROM {join} WHERE {pair}`."

@@ -9,7 +9,7 @@ use std::future::Future;
 use sqlx::error::{BoxDynError, DatabaseError};
 use sqlx::{Database, SqlStr};
 
-use crate::value::{DynValue, SqlType};
+use crate::value::{DynList, DynValue, SqlType};
 
 /// A SQL dialect habtm writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,46 +82,29 @@ impl Dialect {
         }
     }
 
-    /// The suffix that turns an insert into "insert unless that key exists".
-    ///
-    /// MySQL's `INSERT IGNORE` would also swallow foreign-key failures, so it updates the
-    /// key to itself instead, which keeps those errors.
-    pub(crate) fn on_conflict_ignore(self, table: &str, key: &str, out: &mut String) {
-        match self {
-            Dialect::Sqlite | Dialect::Postgres => out.push_str(" ON CONFLICT DO NOTHING"),
-            Dialect::MySql => {
-                let column = format!("{}.{}", self.quote(table), self.quote(key));
-                out.push_str(" ON DUPLICATE KEY UPDATE ");
-                out.push_str(&column);
-                out.push_str(" = ");
-                out.push_str(&column);
-            }
+    /// The clause that gives a selected row `lock` for the rest of the transaction; nothing on
+    /// SQLite, whose transactions take the database's write lock when they begin.
+    pub(crate) const fn lock_clause(self, lock: Lock) -> &'static str {
+        match (self, lock) {
+            (Dialect::Sqlite, _) => "",
+            (Dialect::Postgres, Lock::KeyShare) => " FOR KEY SHARE",
+            (Dialect::Postgres, Lock::Share) => " FOR SHARE",
+            (Dialect::Postgres, Lock::Update) => " FOR NO KEY UPDATE",
+            (Dialect::Postgres, Lock::Delete) => " FOR UPDATE",
+            (Dialect::MySql, Lock::KeyShare | Lock::Share) => " LOCK IN SHARE MODE",
+            (Dialect::MySql, Lock::Update | Lock::Delete) => " FOR UPDATE",
         }
     }
 
-    /// The clause that locks a selected row for the rest of the transaction.
-    pub(crate) const fn for_update(self) -> &'static str {
-        match self {
-            // SQLite locks the whole database on the first write instead.
-            Dialect::Sqlite => "",
-            Dialect::Postgres | Dialect::MySql => " FOR UPDATE",
-        }
-    }
-
-    /// The clause that keeps selected rows from being deleted until the transaction ends,
-    /// while letting others read and link them.
-    pub(crate) const fn for_share(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR KEY SHARE",
-            Dialect::MySql => " LOCK IN SHARE MODE",
-        }
-    }
-
-    /// `LIMIT`/`OFFSET` for a query; `None` means no bound.
+    /// `LIMIT`/`OFFSET` for a query; `None` means no bound. PostgreSQL and SQLite count rows
+    /// in an `i64`: a larger bound is `i64::MAX`, which no table reaches.
     pub(crate) fn limit_offset(self, limit: Option<u64>, offset: Option<u64>, out: &mut String) {
         use std::fmt::Write;
-        match (limit, offset) {
+        let fit = |n: u64| match self {
+            Dialect::MySql => n,
+            Dialect::Sqlite | Dialect::Postgres => n.min(i64::MAX.unsigned_abs()),
+        };
+        match (limit.map(fit), offset.map(fit)) {
             (None, None) => {}
             (Some(l), None) => {
                 let _ = write!(out, " LIMIT {l}");
@@ -157,6 +140,28 @@ impl Dialect {
             _ => driver_name.to_owned(),
         }
     }
+}
+
+/// How strongly an operation locks a model row it reads before writing links.
+///
+/// Every write takes its locks in one order: the rows of models (an owner before its targets,
+/// targets in ascending id) before any row of a join table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Lock {
+    /// The row may not be deleted or its key changed (a link to it is being written).
+    KeyShare,
+    /// As `KeyShare`, and no other transaction may take `Update` (writers of a pair on a
+    /// join table without a unique key serialize on it).
+    Share,
+    /// The links of this owner are being rewritten: one writer at a time.
+    Update,
+    /// The row is being deleted.
+    Delete,
+}
+
+impl Lock {
+    /// Every lock, in the order of [`ModelStatements::locks`](crate::ModelStatements).
+    pub(crate) const ALL: [Lock; 4] = [Lock::KeyShare, Lock::Share, Lock::Update, Lock::Delete];
 }
 
 /// A database habtm can run on: a sqlx driver together with its [`Dialect`].
@@ -213,6 +218,13 @@ pub trait Backend: Database + sealed::Sealed {
         args: Self::Arguments,
     ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send + 'c;
 
+    /// Runs a fixed statement with the driver's text protocol (no parameters, not prepared):
+    /// for statements MySQL cannot prepare, such as `START TRANSACTION READ ONLY`.
+    fn execute_raw<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'static str,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
+
     /// Decodes column `index` of `row`.
     fn get<T: SqlType>(row: &Self::Row, index: usize) -> Result<T, sqlx::Error>;
 
@@ -221,6 +233,9 @@ pub trait Backend: Database + sealed::Sealed {
 
     /// Appends a bind parameter held by a filter.
     fn bind_dyn(args: &mut Self::Arguments, value: &dyn DynValue) -> Result<(), BoxDynError>;
+
+    /// Appends a list of values as one array parameter; only PostgreSQL has arrays.
+    fn bind_array(args: &mut Self::Arguments, values: &dyn DynList) -> Result<(), BoxDynError>;
 
     /// The driver's name for `T` (`INT8`, `TEXT`, `BIGINT`, ...).
     fn type_name<T: SqlType>() -> String;
@@ -250,6 +265,7 @@ macro_rules! backend {
         arguments = $args:ty,
         dialect = $dialect:expr,
         bind_dyn = $bind_dyn:ident,
+        bind_array = |$array_args:ident, $array:ident| $bind_array:expr,
         insert_id = |$result:ident| $insert_id:expr,
         fk_column = |$err:ident| $fk_column:expr $(,)?
     ) => {
@@ -345,6 +361,18 @@ macro_rules! backend {
                 sqlx::query_with(sql, args).fetch_optional(conn)
             }
 
+            fn execute_raw<'c>(
+                conn: &'c mut Self::Connection,
+                sql: &'static str,
+            ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c {
+                async move {
+                    let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(conn)
+                        .await?;
+                    Ok(result.rows_affected())
+                }
+            }
+
             fn get<T: SqlType>(row: &Self::Row, index: usize) -> Result<T, sqlx::Error> {
                 sqlx::Row::try_get(row, index)
             }
@@ -355,6 +383,13 @@ macro_rules! backend {
 
             fn bind_dyn(args: &mut $args, value: &dyn DynValue) -> Result<(), BoxDynError> {
                 value.$bind_dyn(args)
+            }
+
+            fn bind_array(
+                $array_args: &mut $args,
+                $array: &dyn DynList,
+            ) -> Result<(), BoxDynError> {
+                $bind_array
             }
 
             fn type_name<T: SqlType>() -> String {
@@ -375,6 +410,7 @@ backend! {
     arguments = sqlx::sqlite::SqliteArguments,
     dialect = Dialect::Sqlite,
     bind_dyn = bind_sqlite,
+    bind_array = |args, values| { let _ = (args, values); Err("SQLite has no array parameters".into()) },
     insert_id = |result| result.last_insert_rowid(),
     // SQLite reports "FOREIGN KEY constraint failed" and nothing more.
     fk_column = |error| { let _ = error; None },
@@ -387,6 +423,7 @@ backend! {
     arguments = sqlx::postgres::PgArguments,
     dialect = Dialect::Postgres,
     bind_dyn = bind_postgres,
+    bind_array = |args, values| values.bind_postgres_array(args),
     // Ids come back through RETURNING on PostgreSQL; this path is never taken.
     insert_id = |result| { let _ = result; 0 },
     // detail: Key (part_id)=(42) is not present in table "Part".
@@ -403,6 +440,7 @@ backend! {
     arguments = sqlx::mysql::MySqlArguments,
     dialect = Dialect::MySql,
     bind_dyn = bind_mysql,
+    bind_array = |args, values| { let _ = (args, values); Err("MySQL has no array parameters".into()) },
     insert_id = |result| result.last_insert_id() as i64,
     // ... CONSTRAINT `x` FOREIGN KEY (`part_id`) REFERENCES `Part` (`id`) ...
     fk_column = |error| between(error.message(), "FOREIGN KEY (`", "`)").map(str::to_owned),

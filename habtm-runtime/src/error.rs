@@ -1,4 +1,4 @@
-//! The one error type of habtm.
+//! The one error type of habtm, and which failures are worth running again.
 
 use std::borrow::Cow;
 
@@ -36,6 +36,46 @@ pub enum Error {
         value: i64,
     },
 
+    /// The operation conflicted with concurrent work: a deadlock, a serialization failure, a
+    /// certification failure of a Galera cluster, a lock wait timeout, or a busy SQLite
+    /// database. Nothing of the operation was written. Running the same work again normally
+    /// succeeds: [`is_retryable`](Self::is_retryable) is `true`.
+    ///
+    /// habtm retries an operation that owns its transaction (or is a single statement) by
+    /// itself, with jittered exponential backoff, until the [`RetryPolicy`](crate::RetryPolicy)
+    /// budget runs out; this error says it ran out. Inside the caller's transaction it does
+    /// not retry (`in_transaction` is `true`): the database has rolled that transaction back
+    /// or marked it failed, so roll it back and run all of it again, which
+    /// [`transaction`](crate::transaction()) does.
+    #[error(
+        "{operation} conflicted with concurrent work ({attempts} attempt{}){}",
+        if *.attempts == 1 { "" } else { "s" },
+        if *.in_transaction { "; the transaction it ran in is lost: roll it back and run it again" } else { "" }
+    )]
+    Conflict {
+        /// Which operation, e.g. `Assembly.parts.set`.
+        operation: Cow<'static, str>,
+        /// How many times it ran.
+        attempts: u32,
+        /// Whether it ran inside the caller's transaction, which is then lost. On MySQL,
+        /// whose server has already rolled that transaction back, habtm leaves it read-only,
+        /// so that a later write through it fails instead of committing on its own.
+        in_transaction: bool,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// A call that cannot be served as made, e.g. a join model that is not the relation's.
+    /// Nothing was sent to the database.
+    #[error("{operation}: {message}")]
+    Unsupported {
+        /// Which operation.
+        operation: Cow<'static, str>,
+        /// Why, and what to call instead.
+        message: String,
+    },
+
     /// The database refused or failed the operation.
     #[error("{operation} failed")]
     Database {
@@ -59,6 +99,17 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
     }
+
+    /// Whether running the same work again (in a new transaction) can succeed: an
+    /// [`Error::Conflict`], or a database error of that kind that reached the caller another
+    /// way (through `?` on a sqlx call).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Conflict { .. } => true,
+            Error::Database { source, .. } => conflict_kind(source).is_some(),
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {
@@ -73,9 +124,137 @@ impl From<sqlx::Error> for Error {
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An error that can say whether the work that failed is worth running again; what
+/// [`transaction`](crate::transaction()) asks of the error its closure returns.
+///
+/// Implement it for your own error type by asking the [`Error`] it wraps.
+pub trait Retryable {
+    /// Whether running the same work again, in a new transaction, can succeed.
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for Error {
+    fn is_retryable(&self) -> bool {
+        Error::is_retryable(self)
+    }
+}
+
+impl Retryable for sqlx::Error {
+    fn is_retryable(&self) -> bool {
+        conflict_kind(self).is_some()
+    }
+}
+
+/// What a conflict did to the transaction it happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConflictKind {
+    /// The database rolled back the whole transaction (MySQL's deadlock and Galera's
+    /// certification failure, SQLSTATE 40001) or marked it failed (PostgreSQL).
+    Transaction,
+    /// Only the statement failed; its transaction can go on (a lock wait timeout, a busy
+    /// SQLite database).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
+    Statement,
+}
+
+/// SQLSTATEs of conflicts: 40001 serialization failure (and MySQL's deadlock), 40P01
+/// PostgreSQL's deadlock, 55P03 PostgreSQL's lock timeout.
+const CONFLICT_STATES: [(&str, ConflictKind); 3] = [
+    ("40001", ConflictKind::Transaction),
+    ("40P01", ConflictKind::Transaction),
+    ("55P03", ConflictKind::Transaction),
+];
+
+/// SQLite's BUSY, LOCKED, BUSY_RECOVERY, LOCKED_SHAREDCACHE, BUSY_SNAPSHOT and BUSY_TIMEOUT.
+#[cfg(feature = "sqlite")]
+const SQLITE_BUSY: [&str; 6] = ["5", "6", "261", "262", "517", "773"];
+
+/// MySQL's lock wait timeout (`ER_LOCK_WAIT_TIMEOUT`), whose SQLSTATE is the generic HY000.
+#[cfg(feature = "mysql")]
+const MYSQL_LOCK_WAIT_TIMEOUT: u16 = 1205;
+
+/// Whether `error` is a conflict with concurrent work, and what it did to its transaction.
+pub(crate) fn conflict_kind(error: &sqlx::Error) -> Option<ConflictKind> {
+    let sqlx::Error::Database(db) = error else {
+        return None;
+    };
+    #[cfg(feature = "sqlite")]
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        let code = db.code()?;
+        return SQLITE_BUSY
+            .contains(&code.as_ref())
+            .then_some(ConflictKind::Statement);
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        && mysql.number() == MYSQL_LOCK_WAIT_TIMEOUT
+    {
+        return Some(ConflictKind::Statement);
+    }
+    let code = db.code()?;
+    CONFLICT_STATES
+        .iter()
+        .find(|(state, _)| *state == code)
+        .map(|(_, kind)| *kind)
+}
+
+/// Names an operation in errors and logs: `Assembly::create`, `Assembly.parts.add`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Op {
+    model: &'static str,
+    relation: Option<&'static str>,
+    method: &'static str,
+}
+
+impl Op {
+    /// An operation of a model: `Assembly::create`.
+    pub(crate) const fn model(model: &'static str, method: &'static str) -> Self {
+        Op {
+            model,
+            relation: None,
+            method,
+        }
+    }
+
+    /// An operation of a relation: `Assembly.parts.add`.
+    pub(crate) const fn relation(
+        owner: &'static str,
+        relation: &'static str,
+        method: &'static str,
+    ) -> Self {
+        Op {
+            model: owner,
+            relation: Some(relation),
+            method,
+        }
+    }
+}
+
+impl Op {
+    /// The database's `source` error, as this operation's.
+    pub(crate) fn error(self, source: sqlx::Error) -> Error {
+        Error::Database {
+            operation: Cow::Owned(self.to_string()),
+            source,
+        }
+    }
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.relation {
+            Some(relation) => write!(f, "{}.{relation}.{}", self.model, self.method),
+            None => write!(f, "{}::{}", self.model, self.method),
+        }
+    }
+}
+
 /// Attaches the name of the operation to a driver error.
 pub(crate) trait Context<T> {
     fn context(self, operation: impl FnOnce() -> String) -> Result<T>;
+
+    /// The error of operation `op`.
+    fn at(self, op: Op) -> Result<T>;
 }
 
 impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
@@ -84,5 +263,9 @@ impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
             operation: Cow::Owned(operation()),
             source,
         })
+    }
+
+    fn at(self, op: Op) -> Result<T> {
+        self.map_err(|source| op.error(source))
     }
 }

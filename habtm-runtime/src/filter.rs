@@ -6,13 +6,14 @@
 
 use std::fmt::{self, Debug};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Dialect};
 use crate::error::Result;
 use crate::model::{Model, ModelDef, encode_error};
 use crate::relation::RelationDef;
 use crate::sql::SqlWriter;
-use crate::value::{DynValue, SqlType};
+use crate::value::{DynList, DynValue, SqlType};
 
 /// Which rows of `M` a query returns, in which order, and how many.
 ///
@@ -176,7 +177,8 @@ impl<M: Model> Filter<M> {
     ) -> Result<()> {
         if let Some(condition) = &self.condition {
             w.push(prefix);
-            condition.write::<DB>(w, args, M::def(), "t", 0)?;
+            let lists = ListLimit::of(condition, DB::DIALECT);
+            condition.write::<DB>(w, args, M::def(), "t", 0, lists)?;
         }
         Ok(())
     }
@@ -199,7 +201,9 @@ impl<M: Model> Filter<M> {
         }
     }
 
-    /// Appends `ORDER BY` (the id when none was asked for), `LIMIT` and `OFFSET`.
+    /// Appends `ORDER BY` (the id when none was asked for), `LIMIT` and `OFFSET`; a bound
+    /// past what the database takes (PostgreSQL and SQLite count rows in an `i64`) is the
+    /// largest it takes, which no table reaches.
     pub(crate) fn write_tail(&self, w: &mut SqlWriter) {
         w.push(" ORDER BY ");
         self.write_order(w);
@@ -217,9 +221,11 @@ impl<M: Model> Filter<M> {
         self.skip
     }
 
-    /// How many parameters the condition binds.
-    pub(crate) fn bind_count(&self) -> usize {
-        self.condition.as_ref().map_or(0, Node::bind_count)
+    /// How many parameters the condition binds on `dialect`.
+    pub(crate) fn bind_count(&self, dialect: Dialect) -> usize {
+        self.condition
+            .as_ref()
+            .map_or(0, |c| c.bind_count(ListLimit::of(c, dialect)))
     }
 }
 
@@ -298,18 +304,17 @@ impl<M: Model, T: SqlType + Debug> Column<M, T> {
         negated: bool,
         values: impl IntoIterator<Item = V>,
     ) -> Condition<M> {
-        let values = values
-            .into_iter()
-            .map(|v| Box::new(v.into()) as Box<dyn DynValue>)
-            .collect();
+        let values: Vec<T> = values.into_iter().map(Into::into).collect();
         Condition::from(Node::In {
             column: self.index,
             negated,
-            values,
+            values: Arc::new(values),
         })
     }
 
-    /// `column IN (values)`; an empty list matches nothing.
+    /// `column IN (values)`; an empty list matches nothing. Any number of values: past what
+    /// a statement may carry as parameters, PostgreSQL gets them as one array and SQLite and
+    /// MySQL read them from a temporary table.
     pub fn is_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
         self.membership(false, values)
     }
@@ -393,7 +398,11 @@ pub(crate) enum Direction {
 }
 
 /// A boolean condition on the columns of `M`; combine with [`and`](Self::and),
-/// [`or`](Self::or) and [`not`](Self::not) (or `!`).
+/// [`or`](Self::or) and `!`.
+///
+/// A comparison with a NULL column does not hold, and its negation does: `!c` matches
+/// exactly the rows `c` does not (SQL's `(c) IS NOT TRUE`, not `NOT (c)`), so
+/// `count_where(c) + count_where(!c)` is the number of rows.
 pub struct Condition<M> {
     node: Node,
     model: PhantomData<fn() -> M>,
@@ -439,7 +448,7 @@ impl<M> Condition<M> {
 impl<M> std::ops::Not for Condition<M> {
     type Output = Condition<M>;
 
-    /// The condition does not hold.
+    /// The condition does not hold (or is unknown because of a NULL).
     fn not(self) -> Self::Output {
         Condition::from(Node::Not(Box::new(self.node)))
     }
@@ -478,7 +487,7 @@ pub(crate) enum Node {
     In {
         column: usize,
         negated: bool,
-        values: Vec<Box<dyn DynValue>>,
+        values: Arc<dyn DynList>,
     },
     Like {
         column: usize,
@@ -499,15 +508,84 @@ pub(crate) enum Node {
     },
 }
 
+/// Which `IN` lists of a condition are too long for one parameter per value: those longer
+/// than `longest_inline`. Such a list is one array parameter on PostgreSQL and a temporary
+/// table on SQLite and MySQL.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListLimit {
+    dialect: Dialect,
+    longest_inline: usize,
+}
+
+impl ListLimit {
+    /// Lists longer than this are never inline: PostgreSQL plans an array as well, and
+    /// parsing thousands of placeholders costs more than filling a temporary table.
+    fn longest(dialect: Dialect) -> usize {
+        match dialect {
+            Dialect::Postgres => 1_000,
+            Dialect::Sqlite | Dialect::MySql => 5_000,
+        }
+    }
+
+    /// The limit for `condition` on `dialect`: the shortest lists stay inline while all
+    /// the condition's parameters fit in half of a statement's (the other half is for the
+    /// statement around it).
+    pub(crate) fn of(condition: &Node, dialect: Dialect) -> Self {
+        let mut lengths = Vec::new();
+        let mut others = 0;
+        condition.visit_binds(&mut lengths, &mut others);
+        lengths.sort_unstable();
+        let budget = dialect.max_binds() / 2;
+        let mut used = others;
+        let mut longest_inline = 0;
+        for len in lengths {
+            if len > Self::longest(dialect) || used + len > budget {
+                break;
+            }
+            used += len;
+            longest_inline = len;
+        }
+        ListLimit {
+            dialect,
+            longest_inline,
+        }
+    }
+
+    fn inline(self, values: &dyn DynList) -> bool {
+        values.len() <= self.longest_inline
+    }
+}
+
 impl Node {
-    fn bind_count(&self) -> usize {
+    /// The lengths of the `IN` lists, and how many other parameters there are.
+    fn visit_binds(&self, lists: &mut Vec<usize>, others: &mut usize) {
+        match self {
+            Node::Compare { .. } | Node::Like { .. } => *others += 1,
+            Node::In { values, .. } => lists.push(values.len()),
+            Node::Null { .. } => {}
+            Node::All(nodes) | Node::Any(nodes) => {
+                nodes.iter().for_each(|n| n.visit_binds(lists, others));
+            }
+            Node::Not(node) => node.visit_binds(lists, others),
+            Node::Related { condition, .. } => {
+                if let Some(node) = condition {
+                    node.visit_binds(lists, others);
+                }
+            }
+        }
+    }
+
+    fn bind_count(&self, lists: ListLimit) -> usize {
         match self {
             Node::Compare { .. } | Node::Like { .. } => 1,
-            Node::In { values, .. } => values.len(),
+            Node::In { values, .. } if lists.inline(values.as_ref()) => values.len(),
+            Node::In { .. } => usize::from(lists.dialect == Dialect::Postgres),
             Node::Null { .. } => 0,
-            Node::All(nodes) | Node::Any(nodes) => nodes.iter().map(Node::bind_count).sum(),
-            Node::Not(node) => node.bind_count(),
-            Node::Related { condition, .. } => condition.as_deref().map_or(0, Node::bind_count),
+            Node::All(nodes) | Node::Any(nodes) => nodes.iter().map(|n| n.bind_count(lists)).sum(),
+            Node::Not(node) => node.bind_count(lists),
+            Node::Related { condition, .. } => {
+                condition.as_deref().map_or(0, |n| n.bind_count(lists))
+            }
         }
     }
 
@@ -520,6 +598,7 @@ impl Node {
         def: &ModelDef,
         alias: &str,
         depth: usize,
+        lists: ListLimit,
     ) -> Result<()> {
         let column = |w: &mut SqlWriter, index: usize| {
             w.qualified(alias, def.columns[index].name);
@@ -545,10 +624,20 @@ impl Node {
                 values,
             } => {
                 column(w, *c);
-                w.push(if *negated { " NOT IN " } else { " IN " })
-                    .param_list(values.len());
-                for value in values {
-                    DB::bind_dyn(args, value.as_ref()).map_err(encode_error)?;
+                w.push(if *negated { " NOT IN " } else { " IN " });
+                if lists.inline(values.as_ref()) {
+                    w.param_list(values.len());
+                    for i in 0..values.len() {
+                        DB::bind_dyn(args, values.item(i)).map_err(encode_error)?;
+                    }
+                } else if DB::DIALECT == Dialect::Postgres {
+                    let sql_type = (def.columns[*c].sql_type)(DB::DIALECT);
+                    w.push("(SELECT unnest(").param().push("::");
+                    w.push(&sql_type).push("[]))");
+                    DB::bind_array(args, values.as_ref()).map_err(encode_error)?;
+                } else {
+                    let sql_type = (def.columns[*c].sql_type)(DB::DIALECT);
+                    w.temp_list(values.clone(), DB::DIALECT.ddl_type(&sql_type, false));
                 }
             }
             Node::Like {
@@ -583,14 +672,14 @@ impl Node {
                     if i > 0 {
                         w.push(joiner);
                     }
-                    node.write::<DB>(w, args, def, alias, depth)?;
+                    node.write::<DB>(w, args, def, alias, depth, lists)?;
                 }
                 w.push(")");
             }
             Node::Not(node) => {
-                w.push("NOT (");
-                node.write::<DB>(w, args, def, alias, depth)?;
-                w.push(")");
+                w.push("(");
+                node.write::<DB>(w, args, def, alias, depth, lists)?;
+                w.push(") IS NOT TRUE");
             }
             Node::Related {
                 relation,
@@ -599,12 +688,13 @@ impl Node {
             } => {
                 let rel = relation();
                 let target = (rel.target)();
+                let join_table = rel.table();
                 let (j, t) = (format!("j{}", depth + 1), format!("t{}", depth + 1));
                 if matches!(quantifier, Quantifier::None | Quantifier::Every) {
                     w.push("NOT ");
                 }
                 w.push("EXISTS (SELECT 1 FROM ")
-                    .ident(rel.join_table)
+                    .ident(join_table)
                     .push(" AS ")
                     .push(&j);
                 w.push(" INNER JOIN ")
@@ -618,13 +708,15 @@ impl Node {
                 w.push(" WHERE ").qualified(&j, rel.owner_key).push(" = ");
                 w.qualified(alias, def.id_column().name);
                 if let Some(condition) = condition {
+                    // A related row whose condition is unknown (NULL) does not match it:
+                    // it makes `every` false, as `count_where` does not count it.
+                    w.push(" AND (");
+                    condition.write::<DB>(w, args, target, &t, depth + 1, lists)?;
                     w.push(if *quantifier == Quantifier::Every {
-                        " AND NOT ("
+                        ") IS NOT TRUE"
                     } else {
-                        " AND ("
+                        ")"
                     });
-                    condition.write::<DB>(w, args, target, &t, depth + 1)?;
-                    w.push(")");
                 }
                 w.push(")");
             }
@@ -701,7 +793,8 @@ impl<O: Model, T: Model> Relation<O, T> {
         self.predicate(Quantifier::None, Some(condition))
     }
 
-    /// Every related row matches (true when there are none): `NOT EXISTS (... AND NOT <condition>)`.
+    /// Every related row matches (true when there are none): `NOT EXISTS (... AND (<condition>)
+    /// IS NOT TRUE)`; a row for which the condition is unknown (a NULL column) does not match.
     pub fn every(self, condition: Condition<T>) -> Condition<O> {
         self.predicate(Quantifier::Every, Some(condition))
     }

@@ -7,13 +7,21 @@
 use std::fmt::Debug;
 
 #[cfg(feature = "json")]
-use crate::value::{DynValue, SqlType};
+use crate::value::{DynList, DynValue, SqlType};
+
+/// Reads the items of a JSON array into a list of a column's Rust type; the error says which
+/// item did not fit.
+#[cfg(feature = "json")]
+type ListParser = fn(&[serde_json::Value]) -> Result<Box<dyn DynList>, (usize, serde_json::Error)>;
 
 /// Reads a JSON value into a column's Rust type; `None` when the `json` feature is off.
 #[derive(Clone, Copy)]
 pub struct JsonParser {
     #[cfg(feature = "json")]
     parse: fn(&serde_json::Value) -> Result<Box<dyn DynValue>, serde_json::Error>,
+    /// Reads every item of an array; an error says which.
+    #[cfg(feature = "json")]
+    parse_list: ListParser,
 }
 
 impl Debug for JsonParser {
@@ -41,9 +49,9 @@ pub mod convert {
 
     use super::JsonColumn;
 
-    /// A field as a JSON value.
-    pub fn to_value<T: JsonColumn>(value: &T) -> Value {
-        serde_json::to_value(value).unwrap_or(Value::Null)
+    /// Property `name` as a JSON value; the message names it when its `Serialize` fails.
+    pub fn to_value<T: JsonColumn>(value: &T, name: &str) -> Result<Value, String> {
+        serde_json::to_value(value).map_err(|e| format!("`{name}` cannot be written as JSON: {e}"))
     }
 
     /// Takes property `name` (or the Rust name `field`) out of `object` and reads it as `T`;
@@ -88,6 +96,8 @@ impl JsonParser {
         JsonParser {
             #[cfg(feature = "json")]
             parse: parse_as::<T>,
+            #[cfg(feature = "json")]
+            parse_list: parse_list_as::<T>,
         }
     }
 }
@@ -100,13 +110,27 @@ fn parse_as<T: JsonColumn>(
 }
 
 #[cfg(feature = "json")]
+fn parse_list_as<T: JsonColumn>(
+    items: &[serde_json::Value],
+) -> Result<Box<dyn DynList>, (usize, serde_json::Error)> {
+    let values = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| T::deserialize(item).map_err(|e| (i, e)))
+        .collect::<Result<Vec<T>, _>>()?;
+    Ok(Box::new(values))
+}
+
+#[cfg(feature = "json")]
 mod parse {
     use serde_json::Value;
 
     use crate::error::{Error, Result};
     use crate::filter::{CompareOp, Direction, Filter, Node};
+    use std::sync::Arc;
+
     use crate::model::{ColumnDef, Model, ModelDef};
-    use crate::value::DynValue;
+    use crate::value::{DynList, DynValue};
 
     fn invalid(message: String) -> Error {
         Error::InvalidFilter { message }
@@ -143,7 +167,26 @@ mod parse {
             })
     }
 
+    /// Text values may not hold a NUL character: PostgreSQL cannot store one, and no
+    /// LoopBack client means to send one.
+    fn refuse_nul(path: &str, value: &Value) -> Result<()> {
+        let found = match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items
+                .iter()
+                .any(|v| v.as_str().is_some_and(|s| s.contains('\0'))),
+            _ => false,
+        };
+        if found {
+            return Err(invalid(format!(
+                "{path}: a NUL character (\\u0000) is not accepted in a value"
+            )));
+        }
+        Ok(())
+    }
+
     fn value(column: &ColumnDef, path: &str, value: &Value) -> Result<Box<dyn DynValue>> {
+        refuse_nul(path, value)?;
         (column.json.parse)(value).map_err(|e| {
             invalid(format!(
                 "{path}: {} does not fit `{}`: {e}",
@@ -153,21 +196,27 @@ mod parse {
         })
     }
 
-    fn values(column: &ColumnDef, path: &str, list: &Value) -> Result<Vec<Box<dyn DynValue>>> {
+    fn values(column: &ColumnDef, path: &str, list: &Value) -> Result<Arc<dyn DynList>> {
         let Value::Array(items) = list else {
             return Err(invalid(format!(
                 "{path}: expected an array, found {}",
                 kind(list)
             )));
         };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| value(column, &format!("{path}[{i}]"), item))
-            .collect()
+        refuse_nul(path, list)?;
+        (column.json.parse_list)(items)
+            .map(Arc::from)
+            .map_err(|(i, e)| {
+                invalid(format!(
+                    "{path}[{i}]: {} does not fit `{}`: {e}",
+                    kind(&items[i]),
+                    column.json_name
+                ))
+            })
     }
 
     fn pattern(path: &str, value: &Value) -> Result<String> {
+        refuse_nul(path, value)?;
         match value {
             Value::String(s) => Ok(s.clone()),
             other => Err(invalid(format!(
@@ -348,18 +397,32 @@ mod parse {
             .collect()
     }
 
-    /// A count: a non-negative integer, or a string of digits (as query strings send it).
+    /// A count: a non-negative whole number (`10`, `1e3`), or one in a string (as query
+    /// strings send it), at most `i64::MAX`, the largest row count a database takes.
     fn count(path: &str, json: &Value) -> Result<u64> {
-        match json {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.parse().ok(),
+        const MAX: u64 = i64::MAX.unsigned_abs();
+        let number = match json {
+            Value::Number(n) => n.as_u64().or_else(|| whole(n.as_f64()?)),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
             _ => None,
+        };
+        match number {
+            Some(n) if n <= MAX => Ok(n),
+            Some(_) => Err(invalid(format!(
+                "{path}: {json} is larger than {MAX}, the largest {path} a database takes"
+            ))),
+            None if json.as_f64().is_some_and(|f| f >= MAX as f64) => Err(invalid(format!(
+                "{path}: {json} is larger than {MAX}, the largest {path} a database takes"
+            ))),
+            None => Err(invalid(format!(
+                "{path}: expected a non-negative whole number, found {json}"
+            ))),
         }
-        .ok_or_else(|| {
-            invalid(format!(
-                "{path}: expected a non-negative integer, found {json}"
-            ))
-        })
+    }
+
+    /// `f` as a `u64` when it is a whole number in range.
+    fn whole(f: f64) -> Option<u64> {
+        (f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
     }
 
     /// `["a", "b"]` or `{"a": true, "b": false}`; the id is always kept.
@@ -461,7 +524,12 @@ mod parse {
         pub fn from_json_where(text: &str) -> Result<Self> {
             let json: Value = serde_json::from_str(text)
                 .map_err(|e| invalid(format!("the condition is not valid JSON: {e}")))?;
-            Ok(Filter::new().with_node(condition(M::def(), "where", &json)?))
+            Self::from_json_where_value(&json)
+        }
+
+        /// [`from_json_where`](Self::from_json_where) from a parsed value.
+        pub fn from_json_where_value(json: &Value) -> Result<Self> {
+            Ok(Filter::new().with_node(condition(M::def(), "where", json)?))
         }
     }
 }

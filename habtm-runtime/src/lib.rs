@@ -9,20 +9,22 @@ mod model;
 mod relation;
 #[cfg(feature = "rest")]
 pub mod rest;
+mod retry;
+mod run;
 mod schema;
 mod sql;
-mod txn;
 mod value;
 
 pub use backend::{Backend, Dialect};
-pub use error::{Error, Result};
+pub use error::{Error, Result, Retryable};
 pub use filter::{Column, Condition, Filter, Order, Relation};
 pub use json::JsonParser;
 pub use model::{ColumnDef, Model, ModelDef, ModelStatements};
 pub use relation::{Related, RelationDef, RelationStatements, Unsaved};
+pub use retry::{BoxFuture, RetryPolicy, transaction};
 pub use schema::Schema;
 pub use sql::StatementCache;
-pub use value::{DynValue, SqlType};
+pub use value::{DynList, DynValue, SqlType};
 
 /// What generated code calls; not a stable API.
 #[doc(hidden)]

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query};
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
@@ -86,6 +87,13 @@ impl From<Error> for ApiError {
                 ApiError::not_found(format!("Unknown \"{model}\" id {id}."))
             }
             Error::InvalidFilter { message } => ApiError::bad_request("INVALID_FILTER", message),
+            // Concurrent work outlasted the retry budget: the same request can succeed later.
+            Error::Conflict { operation, .. } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Error",
+                "TRANSACTION_CONFLICT",
+                format!("{operation} conflicted with concurrent requests; try again"),
+            ),
             // The driver's text stays on the server: it can hold SQL.
             other => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -108,6 +116,9 @@ impl IntoResponse for ApiError {
             "message": self.message,
             "code": self.code,
         }});
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            return (self.status, [(RETRY_AFTER, "1")], Json(body)).into_response();
+        }
         (self.status, Json(body)).into_response()
     }
 }
@@ -124,6 +135,9 @@ fn no_content() -> Reply {
 
 /// An id from the path, read as the model's id type: `42`, or a string key as it is.
 fn parse_id<M: Model>(segment: &str) -> Result<M::Id, ApiError> {
+    if segment.contains('\0') {
+        return Err(nul("the id"));
+    }
     serde_json::from_str::<M::Id>(segment)
         .or_else(|_| serde_json::from_value::<M::Id>(Value::String(segment.to_owned())))
         .map_err(|_| {
@@ -134,26 +148,102 @@ fn parse_id<M: Model>(segment: &str) -> Result<M::Id, ApiError> {
         })
 }
 
+/// The 400 for a NUL character, which PostgreSQL cannot store in text and no LoopBack
+/// client means to send.
+fn nul(place: &str) -> ApiError {
+    ApiError::bad_request(
+        "INVALID_CHARACTER",
+        format!("{place} holds a NUL character (\\u0000), which is not accepted"),
+    )
+}
+
+/// Fails with [`nul`] when a string or key anywhere in `value` holds a NUL character.
+fn refuse_nul(value: &Value, place: &str) -> Result<(), ApiError> {
+    let has_nul = |s: &str| s.contains('\0');
+    let found = match value {
+        Value::String(s) => has_nul(s),
+        Value::Array(items) => return items.iter().try_for_each(|v| refuse_nul(v, place)),
+        Value::Object(map) => {
+            for (key, item) in map {
+                if has_nul(key) {
+                    return Err(nul(place));
+                }
+                refuse_nul(item, place)?;
+            }
+            false
+        }
+        _ => false,
+    };
+    if found { Err(nul(place)) } else { Ok(()) }
+}
+
+/// A query parameter's JSON, checked for NUL characters; `None` when it is absent.
+fn query_json(
+    query: &HashMap<String, String>,
+    name: &str,
+    what: &str,
+) -> Result<Option<Value>, ApiError> {
+    let Some(text) = query.get(name) else {
+        return Ok(None);
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::bad_request(
+            "INVALID_FILTER",
+            format!("the {what} is not valid JSON: {e}"),
+        )
+    })?;
+    refuse_nul(&value, &format!("`{name}`"))?;
+    Ok(Some(value))
+}
+
 /// `?filter=` as a [`Filter`], or every row.
 fn filter_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
-    match query.get("filter") {
-        Some(text) => Ok(Filter::from_json(text)?),
+    match query_json(query, "filter", "filter")? {
+        Some(json) => Ok(Filter::from_json_value(&json)?),
         None => Ok(Filter::new()),
     }
 }
 
 /// `?where=` as a [`Filter`], or every row.
 fn where_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
-    match query.get("where") {
-        Some(text) => Ok(Filter::from_json_where(text)?),
+    match query_json(query, "where", "condition")? {
+        Some(json) => Ok(Filter::from_json_where_value(&json)?),
         None => Ok(Filter::new()),
     }
 }
 
 /// The body as JSON: an object, or (where `many`) an array of objects.
 fn body_json(body: &Bytes) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    let value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request("INVALID_JSON", format!("the body is not valid JSON: {e}"))
+    })?;
+    refuse_nul(&value, "the body")?;
+    Ok(value)
+}
+
+/// A row as LoopBack JSON; a field whose `Serialize` fails is a 500 that names it.
+fn json_of<M: Model>(row: &M) -> Result<Map<String, Value>, ApiError> {
+    row.to_json().map_err(unserializable::<M>)
+}
+
+fn unserializable<M: Model>(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Error",
+        "SERIALIZATION_FAILED",
+        format!("{}: {message}", M::def().name),
+    )
+}
+
+/// A key as JSON (`to_value` of the model's id type).
+fn key_json<T: crate::__private::JsonColumn>(key: &T, name: &str) -> Result<Value, ApiError> {
+    crate::__private::json::to_value(key, name).map_err(|message| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "SERIALIZATION_FAILED",
+            message,
+        )
     })
 }
 
@@ -183,7 +273,7 @@ fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiEr
     let id = def.id_column();
     if patch.contains_key(id.json_name) || patch.contains_key(id.field) {
         let same = patch.get(id.json_name).or_else(|| patch.get(id.field))
-            == Some(&crate::__private::json::to_value(row.id()));
+            == Some(&key_json(row.id(), id.json_name)?);
         if !same {
             return Err(ApiError::invalid(format!(
                 "{}: `{}` cannot change",
@@ -191,7 +281,7 @@ fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiEr
             )));
         }
     }
-    let mut merged = row.to_json();
+    let mut merged = json_of(row)?;
     for (key, value) in patch {
         let key = def
             .columns
@@ -208,20 +298,20 @@ fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiEr
 }
 
 /// Rows read with `fields`: only the properties that were read.
-fn partials<M: Model>(rows: &[M::Partial]) -> Value {
-    Value::Array(
-        rows.iter()
-            .map(|row| Value::Object(M::partial_to_json(row)))
-            .collect(),
-    )
+fn partials<M: Model>(rows: &[M::Partial]) -> Result<Value, ApiError> {
+    rows.iter()
+        .map(|row| {
+            M::partial_to_json(row)
+                .map(Value::Object)
+                .map_err(unserializable::<M>)
+        })
+        .collect()
 }
 
-fn rows<M: Model>(rows: &[M]) -> Value {
-    Value::Array(
-        rows.iter()
-            .map(|row| Value::Object(row.to_json()))
-            .collect(),
-    )
+fn rows<M: Model>(rows: &[M]) -> Result<Value, ApiError> {
+    rows.iter()
+        .map(|row| json_of(row).map(Value::Object))
+        .collect()
 }
 
 /// Builds the router of a set of models and relations.
@@ -344,9 +434,9 @@ impl<DB: Backend> Api<DB> {
             async move {
                 let filter = filter_of::<M>(&q)?;
                 if filter.has_fields() {
-                    return ok(partials::<M>(&model::select::<M, _>(&p, &filter).await?));
+                    return ok(partials::<M>(&model::select::<M, _>(&p, &filter).await?)?);
                 }
-                ok(rows(&model::find::<M, _>(&p, &filter).await?))
+                ok(rows(&model::find::<M, _>(&p, &filter).await?)?)
             }
         });
         let p = pool.clone();
@@ -359,13 +449,13 @@ impl<DB: Backend> Api<DB> {
                             .into_iter()
                             .map(|i| object(i).and_then(new_of::<M>))
                             .collect::<Result<Vec<_>, _>>()?;
-                        ok(rows(&model::create_many::<M, _>(&p, &news).await?))
+                        ok(rows(&model::create_many::<M, _>(&p, &news).await?)?)
                     }
                     single => {
                         let new = new_of::<M>(object(single)?)?;
-                        ok(Value::Object(
-                            model::create::<M, _>(&p, new).await?.to_json(),
-                        ))
+                        ok(Value::Object(json_of(
+                            &model::create::<M, _>(&p, new).await?,
+                        )?))
                     }
                 }
             }
@@ -399,7 +489,7 @@ impl<DB: Backend> Api<DB> {
             async move {
                 let id = parse_id::<M>(&id)?;
                 match model::find_by_id::<M, _>(&p, &id).await? {
-                    Some(row) => ok(Value::Object(row.to_json())),
+                    Some(row) => ok(Value::Object(json_of(&row)?)),
                     None => Err(ApiError::not_found(format!(
                         "Unknown \"{name}\" id {id:?}."
                     ))),
@@ -416,14 +506,11 @@ impl<DB: Backend> Api<DB> {
                 body.remove(key.json_name);
                 body.remove(key.field);
                 if !M::def().id_generated {
-                    body.insert(
-                        key.json_name.to_owned(),
-                        crate::__private::json::to_value(&id),
-                    );
+                    body.insert(key.json_name.to_owned(), key_json(&id, key.json_name)?);
                 }
                 let new = new_of::<M>(body)?;
                 match model::update::<M, _>(&p, &id, &new).await? {
-                    Some(row) => ok(Value::Object(row.to_json())),
+                    Some(row) => ok(Value::Object(json_of(&row)?)),
                     None => Err(ApiError::not_found(format!(
                         "Unknown \"{name}\" id {id:?}."
                     ))),
@@ -443,7 +530,7 @@ impl<DB: Backend> Api<DB> {
                 };
                 let new = patched(&row, patch)?;
                 match model::update::<M, _>(&p, &id, &new).await? {
-                    Some(row) => ok(Value::Object(row.to_json())),
+                    Some(row) => ok(Value::Object(json_of(&row)?)),
                     None => Err(ApiError::not_found(format!(
                         "Unknown \"{name}\" id {id:?}."
                     ))),
@@ -500,12 +587,9 @@ impl<DB: Backend> Api<DB> {
                 let mut link = Map::new();
                 link.insert(
                     json_key(c.rel.owner_key),
-                    crate::__private::json::to_value(related.owner_id()),
+                    key_json(related.owner_id(), c.rel.owner_key)?,
                 );
-                link.insert(
-                    json_key(c.rel.target_key),
-                    crate::__private::json::to_value(&fk),
-                );
+                link.insert(json_key(c.rel.target_key), key_json(&fk, c.rel.target_key)?);
                 ok(Value::Object(link))
             }
         });
@@ -539,20 +623,17 @@ impl<DB: Backend> Api<DB> {
                         key(c.rel.owner_key).unwrap_or_else(|| json_key(c.rel.owner_key));
                     let target_key =
                         key(c.rel.target_key).unwrap_or_else(|| json_key(c.rel.target_key));
-                    data.insert(
-                        owner_key,
-                        crate::__private::json::to_value(related.owner_id()),
-                    );
-                    data.insert(target_key.clone(), crate::__private::json::to_value(&fk));
+                    data.insert(owner_key, key_json(related.owner_id(), c.rel.owner_key)?);
+                    let fk_json = key_json(&fk, c.rel.target_key)?;
+                    data.insert(target_key.clone(), fk_json.clone());
                     let new = new_of::<X>(data)?;
                     related.add_with::<_, X>(&c.pool, fk.clone(), &new).await?;
-                    let this_link =
-                        json!({"where": {target_key: crate::__private::json::to_value(&fk)}});
+                    let this_link = json!({"where": {target_key: fk_json}});
                     let links = related
                         .find_with_links::<_, X>(&c.pool, &Filter::from_json_value(&this_link)?)
                         .await?;
                     match links.first() {
-                        Some((_, link)) => ok(Value::Object(link.to_json())),
+                        Some((_, link)) => ok(Value::Object(json_of(link)?)),
                         None => Err(c.unlinked(&fk)),
                     }
                 }
@@ -584,9 +665,9 @@ impl<DB: Backend> Api<DB> {
                     let related = c.owner(&id).await?;
                     let filter = filter_of::<T>(&q)?;
                     if filter.has_fields() {
-                        return ok(partials::<T>(&related.select(&c.pool, &filter).await?));
+                        return ok(partials::<T>(&related.select(&c.pool, &filter).await?)?);
                     }
-                    ok(rows(&related.find(&c.pool, &filter).await?))
+                    ok(rows(&related.find(&c.pool, &filter).await?)?)
                 }
             },
         );
@@ -601,11 +682,13 @@ impl<DB: Backend> Api<DB> {
                             .into_iter()
                             .map(|i| object(i).and_then(new_of::<T>))
                             .collect::<Result<Vec<_>, _>>()?;
-                        ok(rows(&related.create_many(&c.pool, &news).await?))
+                        ok(rows(&related.create_many(&c.pool, &news).await?)?)
                     }
                     single => {
                         let new = new_of::<T>(object(single)?)?;
-                        ok(Value::Object(related.create(&c.pool, new).await?.to_json()))
+                        ok(Value::Object(json_of(
+                            &related.create(&c.pool, new).await?,
+                        )?))
                     }
                 }
             }
@@ -651,7 +734,7 @@ impl<DB: Backend> Api<DB> {
             async move {
                 let (related, fk) = c.pair(&id, &fk).await?;
                 match related.find_by_id(&c.pool, fk.clone()).await? {
-                    Some(row) => ok(Value::Object(row.to_json())),
+                    Some(row) => ok(Value::Object(json_of(&row)?)),
                     None => Err(c.unlinked(&fk)),
                 }
             }
@@ -667,7 +750,7 @@ impl<DB: Backend> Api<DB> {
                 };
                 let new = patched(&row, patch)?;
                 match related.update_by_id(&c.pool, fk.clone(), &new).await? {
-                    Some(row) => ok(Value::Object(row.to_json())),
+                    Some(row) => ok(Value::Object(json_of(&row)?)),
                     None => Err(c.unlinked(&fk)),
                 }
             }

@@ -41,7 +41,7 @@ impl Schema {
         let mut joins: Vec<&'static RelationDef> = Vec::new();
         for model in &self.models {
             for relation in model.relations.iter().map(|r| r()) {
-                if !joins.iter().any(|j| j.join_table == relation.join_table) {
+                if !joins.iter().any(|j| j.table() == relation.table()) {
                     joins.push(relation);
                 }
             }
@@ -53,13 +53,14 @@ impl Schema {
         };
         let mut out: Vec<String> = Vec::new();
         for model in self.models.iter().filter(|m| !is_join_model(m)) {
-            out.push(model_table(model, dialect, None));
+            out.push(model_table(model, dialect, &[], None));
         }
         for relation in joins {
             match relation.through {
                 Some(through) => {
                     let (table, index) = join_constraints(relation, dialect);
-                    out.push(model_table(through(), dialect, Some(&table)));
+                    let keys = [relation.owner_key, relation.target_key];
+                    out.push(model_table(through(), dialect, &keys, Some(&table)));
                     out.extend(index);
                 }
                 None => out.extend(join_table(relation, dialect)),
@@ -98,8 +99,9 @@ impl Schema {
     }
 }
 
-/// `CREATE TABLE` for a model; `extra` adds table constraints (a join model's keys).
-fn model_table(def: &ModelDef, d: Dialect, extra: Option<&str>) -> String {
+/// `CREATE TABLE` for a model; `keys` are columns that hold keys of other tables (a join
+/// model's), which need an indexable type, and `extra` adds table constraints.
+fn model_table(def: &ModelDef, d: Dialect, keys: &[&str], extra: Option<&str>) -> String {
     let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", d.quote(def.table));
     for (i, column) in def.columns.iter().enumerate() {
         if i > 0 {
@@ -108,7 +110,7 @@ fn model_table(def: &ModelDef, d: Dialect, extra: Option<&str>) -> String {
         sql.push_str(&d.quote(column.name));
         sql.push(' ');
         let is_id = i == def.id;
-        let ty = d.ddl_type(&(column.sql_type)(d), is_id);
+        let ty = d.ddl_type(&(column.sql_type)(d), is_id || keys.contains(&column.name));
         match (is_id, def.id_generated, d) {
             // Only `INTEGER PRIMARY KEY` makes the column SQLite's generated rowid.
             (true, true, Dialect::Sqlite) => sql.push_str("INTEGER PRIMARY KEY"),
@@ -167,7 +169,7 @@ fn join_constraints(rel: &RelationDef, d: Dialect) -> (String, Option<String>) {
     let foreign_key = |column: &str, def: &ModelDef| {
         format!(
             "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE CASCADE",
-            q(&object_name(rel.join_table, column, "fkey")),
+            q(&object_name(rel.table(), column, "fkey")),
             q(column),
             q(def.table),
             q(def.id_column().name),
@@ -185,7 +187,7 @@ fn join_constraints(rel: &RelationDef, d: Dialect) -> (String, Option<String>) {
         foreign_key(rel.owner_key, owner),
         foreign_key(rel.target_key, target),
     );
-    let index = object_name(rel.join_table, rel.target_key, "idx");
+    let index = object_name(rel.table(), rel.target_key, "idx");
     if d == Dialect::MySql {
         // MySQL has no CREATE INDEX IF NOT EXISTS; an inline index is created with the table.
         constraints.push_str(&format!(", INDEX {} ({})", q(&index), q(rel.target_key)));
@@ -194,7 +196,7 @@ fn join_constraints(rel: &RelationDef, d: Dialect) -> (String, Option<String>) {
     let index = format!(
         "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
         q(&index),
-        q(rel.join_table),
+        q(rel.table()),
         q(rel.target_key)
     );
     (constraints, Some(index))
@@ -206,7 +208,7 @@ fn join_table(rel: &RelationDef, d: Dialect) -> Vec<String> {
     let (constraints, index) = join_constraints(rel, d);
     let mut table = format!(
         "CREATE TABLE IF NOT EXISTS {} ({} {} NOT NULL, {} {} NOT NULL, {constraints})",
-        q(rel.join_table),
+        q(rel.table()),
         q(rel.owner_key),
         key_type((rel.owner)()),
         q(rel.target_key),

@@ -1,15 +1,28 @@
 //! Building SQL text: quoted names, placeholders, column lists, and the per-dialect cache
 //! that makes fixed statements a one-time cost.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::backend::Dialect;
+use crate::value::DynList;
 
 /// Writes one statement for one dialect, numbering placeholders as it goes.
 pub(crate) struct SqlWriter {
     pub(crate) dialect: Dialect,
     pub(crate) sql: String,
     binds: usize,
+    /// Value lists the statement reads from temporary tables, which must exist when it runs.
+    lists: Vec<TempList>,
+}
+
+/// A list of values too long for parameters, in a temporary table of one column `v`.
+pub(crate) struct TempList {
+    /// The table's name, unique in the process.
+    pub(crate) table: String,
+    /// The type of `v`.
+    pub(crate) column_type: String,
+    pub(crate) values: Arc<dyn DynList>,
 }
 
 impl SqlWriter {
@@ -18,6 +31,7 @@ impl SqlWriter {
             dialect,
             sql: String::with_capacity(128),
             binds: 0,
+            lists: Vec::new(),
         }
     }
 
@@ -29,6 +43,7 @@ impl SqlWriter {
             dialect,
             sql,
             binds,
+            lists: Vec::new(),
         }
     }
 
@@ -55,6 +70,18 @@ impl SqlWriter {
         self.binds += 1;
         self.dialect.placeholder_into(self.binds, &mut self.sql);
         self
+    }
+
+    /// Parameter `n` once more: PostgreSQL's `$n`, for a statement that uses a value twice.
+    pub(crate) fn param_again(&mut self, n: usize) -> &mut Self {
+        debug_assert!(self.dialect == Dialect::Postgres && n <= self.binds);
+        self.dialect.placeholder_into(n, &mut self.sql);
+        self
+    }
+
+    /// How many parameters the statement holds so far.
+    pub(crate) fn binds(&self) -> usize {
+        self.binds
     }
 
     /// `name = <param>`.
@@ -93,8 +120,33 @@ impl SqlWriter {
         self
     }
 
+    /// `(SELECT "v" FROM <temporary table>)`: a list read from a table that is filled before
+    /// the statement runs and dropped after it.
+    pub(crate) fn temp_list(&mut self, values: Arc<dyn DynList>, column_type: String) -> &mut Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let table = format!("habtm_list_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        self.push("(SELECT ")
+            .ident("v")
+            .push(" FROM ")
+            .ident(&table)
+            .push(")");
+        self.lists.push(TempList {
+            table,
+            column_type,
+            values,
+        });
+        self
+    }
+
+    /// The statement text; it must read no temporary list.
     pub(crate) fn finish(self) -> String {
+        debug_assert!(self.lists.is_empty(), "a statement with temporary lists");
         self.sql
+    }
+
+    /// The statement text and the temporary lists it reads.
+    pub(crate) fn into_parts(self) -> (String, Vec<TempList>) {
+        (self.sql, self.lists)
     }
 }
 

@@ -70,3 +70,75 @@ impl<T: SqlType + Debug> DynValue for T {
         sqlx::Arguments::add(args, self)
     }
 }
+
+/// Values of one [`SqlType`] for `IN` and `NOT IN`, kept by a filter until it is bound: as
+/// one parameter each, as one PostgreSQL array, or in a temporary table when the list is
+/// longer than a statement may carry parameters.
+pub trait DynList: Debug + Send + Sync {
+    /// How many values there are.
+    fn len(&self) -> usize;
+
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `index`.
+    #[doc(hidden)]
+    fn item(&self, index: usize) -> &dyn DynValue;
+
+    /// Binds every value as one PostgreSQL array parameter of undeclared type: the statement
+    /// casts it (`$1::INT8[]`).
+    #[cfg(feature = "postgres")]
+    #[doc(hidden)]
+    fn bind_postgres_array(
+        &self,
+        args: &mut sqlx::postgres::PgArguments,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+}
+
+impl<T: SqlType + Debug> DynList for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn item(&self, index: usize) -> &dyn DynValue {
+        &self[index]
+    }
+
+    #[cfg(feature = "postgres")]
+    fn bind_postgres_array(
+        &self,
+        args: &mut sqlx::postgres::PgArguments,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        sqlx::Arguments::add(args, postgres_array::PgArray(self.as_slice()))
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres_array {
+    use sqlx::Postgres;
+    use sqlx::encode::IsNull;
+    use sqlx::error::BoxDynError;
+    use sqlx::postgres::types::Oid;
+    use sqlx::postgres::{PgArgumentBuffer, PgBindIterExt, PgTypeInfo};
+
+    use super::SqlType;
+
+    /// A slice encoded as a PostgreSQL array whose type the statement gives with a cast, so
+    /// that element types without a declared array type (`PgHasArrayType`) work too.
+    pub(super) struct PgArray<'a, T>(pub(super) &'a [T]);
+
+    impl<T: SqlType> sqlx::Encode<'_, Postgres> for PgArray<'_, T> {
+        fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+            sqlx::Encode::<Postgres>::encode(self.0.iter().bind_iter(), buf)
+        }
+    }
+
+    impl<T> sqlx::Type<Postgres> for PgArray<'_, T> {
+        /// Unspecified: PostgreSQL takes the type from the cast in the statement.
+        fn type_info() -> PgTypeInfo {
+            PgTypeInfo::with_oid(Oid(0))
+        }
+    }
+}

@@ -225,7 +225,7 @@ async fn bad_filters_are_named<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     );
     assert_eq!(
         m(r#"{"limit": -1}"#),
-        "limit: expected a non-negative integer, found -1"
+        "limit: expected a non-negative whole number, found -1"
     );
     assert_eq!(
         m(r#"{"fields": ["nope"]}"#),

@@ -1,0 +1,367 @@
+//! Writing many links at once: `add_many`, `remove_many` and `set`, one statement per chunk of
+//! ids, in one transaction.
+
+use std::any::TypeId;
+use std::collections::HashSet;
+
+use sqlx::{Acquire, AssertSqlSafe, SqlSafeStr};
+
+use crate::backend::{Backend, Dialect, Lock};
+use crate::error::{Context, Error, Op, Result};
+use crate::model::{self, Model, bind};
+use crate::retry::{begin, retrying};
+use crate::sql::SqlWriter;
+
+use super::{Related, chunk_rows, distinct};
+
+impl<O: Model, T: Model> Related<O, T> {
+    /// Links every row in `ids`, in one transaction: all are linked, or (when one does not
+    /// exist) none. Returns how many links are new.
+    pub async fn add_many<'c, A, I>(&self, db: A, ids: I) -> Result<u64>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        I: IntoIterator<Item = T::Id>,
+    {
+        let op = self.op("add_many");
+        let ids = distinct(ids);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.add_many_on::<A::Database>(&mut conn, &ids, op).await
+        )
+    }
+
+    async fn add_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        let guarded = self.rel.guarded::<DB>(conn, op).await?;
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        let (owner, target) = if guarded {
+            (Lock::Update, Lock::Share)
+        } else {
+            (Lock::KeyShare, Lock::KeyShare)
+        };
+        let owner_first = Self::owner_first(DB::DIALECT, guarded);
+        self.lock_parents::<DB>(&mut tx, owner, ids, target, owner_first, op)
+            .await?;
+        let added = self.insert_links::<DB>(&mut tx, ids, guarded, op).await?;
+        tx.commit().await.at(op)?;
+        Ok(added)
+    }
+
+    /// Unlinks every row in `ids`, in one transaction. Returns how many links were removed.
+    pub async fn remove_many<'c, A, I>(&self, db: A, ids: I) -> Result<u64>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        I: IntoIterator<Item = T::Id>,
+    {
+        let op = self.op("remove_many");
+        let ids = distinct(ids);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.remove_many_on::<A::Database>(&mut conn, &ids, op)
+                .await
+        )
+    }
+
+    async fn remove_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        if DB::DIALECT == Dialect::MySql {
+            // As `clear`: MySQL's range locks must follow the owner's, like `set`'s.
+            model::lock_on::<O, DB>(&mut tx, &self.owner_id, Lock::KeyShare, op).await?;
+        }
+        let removed = self.delete_links::<DB>(&mut tx, ids, op).await?;
+        tx.commit().await.at(op)?;
+        Ok(removed)
+    }
+
+    /// Makes the linked rows exactly `ids`, in one transaction, writing only the
+    /// difference: links not in `ids` are removed, missing ones added.
+    pub async fn set<'c, A, I>(&self, db: A, ids: I) -> Result<()>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        I: IntoIterator<Item = T::Id>,
+    {
+        let op = self.op("set");
+        let wanted = distinct(ids);
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.set_on::<A::Database>(&mut conn, &wanted, op).await
+        )
+    }
+
+    /// Locks the owner for an update (one `set` of it at a time) and the rows it will link,
+    /// then writes the difference. When the order of locks puts targets first, every wanted
+    /// row is locked before the owner; otherwise only those not linked yet, after it.
+    async fn set_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        wanted: &[T::Id],
+        op: Op,
+    ) -> Result<()> {
+        let guarded = self.rel.guarded::<DB>(conn, op).await?;
+        let target_lock = if guarded { Lock::Share } else { Lock::KeyShare };
+        let owner_first = Self::owner_first(DB::DIALECT, guarded)
+            || (TypeId::of::<O>() != TypeId::of::<T>() && O::def().table < T::def().table);
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        if owner_first {
+            if !model::lock_on::<O, DB>(&mut tx, &self.owner_id, Lock::Update, op).await? {
+                return Err(Error::not_found(O::def().name, &self.owner_id));
+            }
+        } else {
+            self.lock_parents::<DB>(&mut tx, Lock::Update, wanted, target_lock, false, op)
+                .await?;
+        }
+        let current = self.ids_on::<DB>(&mut tx, op).await?;
+        let wanted_set: HashSet<&T::Id> = wanted.iter().collect();
+        let current_set: HashSet<&T::Id> = current.iter().collect();
+        let to_remove: Vec<T::Id> = current
+            .iter()
+            .filter(|id| !wanted_set.contains(id))
+            .cloned()
+            .collect();
+        let to_add: Vec<T::Id> = wanted
+            .iter()
+            .filter(|id| !current_set.contains(id))
+            .cloned()
+            .collect();
+        if owner_first
+            && let Some(missing) = self
+                .lock_rows::<DB>(&mut tx, &to_add, target_lock, op)
+                .await?
+        {
+            return Err(Error::not_found(T::def().name, &missing));
+        }
+        if !to_remove.is_empty() {
+            self.delete_links::<DB>(&mut tx, &to_remove, op).await?;
+        }
+        if !to_add.is_empty() {
+            self.insert_links::<DB>(&mut tx, &to_add, guarded, op)
+                .await?;
+        }
+        tx.commit().await.at(op)?;
+        Ok(())
+    }
+
+    /// Takes `lock` on the target rows with these ids, in ascending id order (one statement
+    /// per chunk); the first id that has no row, if any.
+    pub(super) async fn lock_rows<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        lock: Lock,
+        op: Op,
+    ) -> Result<Option<T::Id>> {
+        let target = T::def();
+        let id = target.id_column().name;
+        for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1)) {
+            let mut w = SqlWriter::new(DB::DIALECT);
+            w.push("SELECT ")
+                .ident(id)
+                .push(" FROM ")
+                .ident(target.table);
+            w.push(" WHERE ")
+                .ident(id)
+                .push(" IN ")
+                .param_list(chunk.len())
+                .push(" ORDER BY ")
+                .ident(id)
+                .push(DB::DIALECT.lock_clause(lock));
+            let mut args = DB::Arguments::default();
+            for id in chunk {
+                bind::<DB, _>(&mut args, id)?;
+            }
+            let sql = AssertSqlSafe(w.finish()).into_sql_str();
+            let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
+            if rows.len() == chunk.len() {
+                continue;
+            }
+            let found: HashSet<T::Id> = rows
+                .iter()
+                .map(|row| DB::get(row, 0))
+                .collect::<Result<_, _>>()
+                .at(op)?;
+            if let Some(missing) = chunk.iter().find(|id| !found.contains(*id)) {
+                return Ok(Some(missing.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Inserts links to `ids` (rows that exist and are locked, distinct), skipping existing
+    /// ones; returns how many links are new. One statement per chunk, whose rows come in
+    /// ascending id so that concurrent inserts take their locks in one order:
+    /// `INSERT INTO "AssemblyPart" (...) SELECT ?, t."id" FROM "Part" AS t WHERE t."id" IN
+    /// (...) ORDER BY t."id"`, ignoring existing pairs (`ON CONFLICT DO NOTHING`, MySQL's
+    /// `INSERT IGNORE`, and `NOT EXISTS` where the table has no unique key). On MySQL without
+    /// a unique key, a plain read of the existing pairs and an `INSERT ... VALUES` of the
+    /// others: a locking read would lock the whole table.
+    async fn insert_links<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        guarded: bool,
+        op: Op,
+    ) -> Result<u64> {
+        let dialect = DB::DIALECT;
+        let (join_table, target) = (self.rel.table(), T::def());
+        let target_id = target.id_column().name;
+        let mut added = 0;
+        for chunk in ids.chunks(chunk_rows(dialect, 2)) {
+            if dialect == Dialect::MySql && guarded {
+                added += self.insert_missing::<DB>(conn, chunk, op).await?;
+                continue;
+            }
+            let mut w = SqlWriter::new(dialect);
+            w.push(if dialect == Dialect::MySql {
+                "INSERT IGNORE INTO "
+            } else {
+                "INSERT INTO "
+            });
+            w.ident(join_table).push(" (");
+            w.idents(None, [self.rel.owner_key, self.rel.target_key])
+                .push(") SELECT ")
+                .param();
+            w.push(", ")
+                .qualified("t", target_id)
+                .push(" FROM ")
+                .ident(target.table)
+                .push(" AS t WHERE ");
+            w.qualified("t", target_id)
+                .push(" IN ")
+                .param_list(chunk.len());
+            let mut args = self.owner_args::<DB>()?;
+            for id in chunk {
+                bind::<DB, _>(&mut args, id)?;
+            }
+            if dialect == Dialect::Sqlite || guarded {
+                w.push(" AND NOT EXISTS (SELECT 1 FROM ")
+                    .ident(join_table)
+                    .push(" AS l WHERE ");
+                w.qualified("l", self.rel.owner_key).push(" = ");
+                if dialect == Dialect::Postgres {
+                    w.param_again(1);
+                } else {
+                    w.param();
+                    bind::<DB, _>(&mut args, &self.owner_id)?;
+                }
+                w.push(" AND ")
+                    .qualified("l", self.rel.target_key)
+                    .push(" = ")
+                    .qualified("t", target_id)
+                    .push(")");
+            }
+            w.push(" ORDER BY ").qualified("t", target_id);
+            if dialect != Dialect::MySql {
+                w.push(" ON CONFLICT DO NOTHING");
+            }
+            let sql = AssertSqlSafe(w.finish()).into_sql_str();
+            added += DB::execute_once(conn, sql, args).await.at(op)?;
+        }
+        Ok(added)
+    }
+
+    /// MySQL without a unique key: reads which of `chunk` are linked (a plain read, which
+    /// takes no lock) and inserts the others.
+    async fn insert_missing<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        chunk: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        let join_table = self.rel.table();
+        let mut w = SqlWriter::new(DB::DIALECT);
+        w.push("SELECT ")
+            .ident(self.rel.target_key)
+            .push(" FROM ")
+            .ident(join_table);
+        w.push(" WHERE ")
+            .eq_param(self.rel.owner_key)
+            .push(" AND ")
+            .ident(self.rel.target_key);
+        w.push(" IN ").param_list(chunk.len());
+        let mut args = self.owner_args::<DB>()?;
+        for id in chunk {
+            bind::<DB, _>(&mut args, id)?;
+        }
+        let sql = AssertSqlSafe(w.finish()).into_sql_str();
+        let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
+        let linked: HashSet<T::Id> = rows
+            .iter()
+            .map(|row| DB::get(row, 0))
+            .collect::<Result<_, _>>()
+            .at(op)?;
+        let missing: Vec<&T::Id> = chunk.iter().filter(|id| !linked.contains(*id)).collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let mut w = SqlWriter::new(DB::DIALECT);
+        w.push("INSERT INTO ").ident(join_table).push(" (");
+        w.idents(None, [self.rel.owner_key, self.rel.target_key])
+            .push(") VALUES ");
+        let mut args = DB::Arguments::default();
+        for (i, id) in missing.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.param_list(2);
+            bind::<DB, _>(&mut args, &self.owner_id)?;
+            bind::<DB, _>(&mut args, *id)?;
+        }
+        let sql = AssertSqlSafe(w.finish()).into_sql_str();
+        DB::execute_once(conn, sql, args).await.at(op)
+    }
+
+    /// Deletes the links to `ids` (distinct). Returns how many were removed.
+    async fn delete_links<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        let mut removed = 0;
+        for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1) - 1) {
+            let mut w = SqlWriter::new(DB::DIALECT);
+            w.push("DELETE FROM ")
+                .ident(self.rel.table())
+                .push(" WHERE ")
+                .eq_param(self.rel.owner_key);
+            w.push(" AND ")
+                .ident(self.rel.target_key)
+                .push(" IN ")
+                .param_list(chunk.len());
+            let mut args = self.owner_args::<DB>()?;
+            for id in chunk {
+                bind::<DB, _>(&mut args, id)?;
+            }
+            let sql = AssertSqlSafe(w.finish()).into_sql_str();
+            removed += DB::execute_once(conn, sql, args).await.at(op)?;
+        }
+        Ok(removed)
+    }
+}

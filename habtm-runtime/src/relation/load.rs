@@ -1,0 +1,124 @@
+//! Eager loading (LoopBack's `include`): the related rows of many owners in one statement per
+//! chunk of owners.
+
+use std::collections::HashMap;
+
+use sqlx::Acquire;
+
+use crate::backend::Backend;
+use crate::error::{Context, Result};
+use crate::filter::Filter;
+use crate::model::{Model, bind};
+use crate::run;
+use crate::sql::SqlWriter;
+
+use super::{MAX_CHUNK_ROWS, RelationDef, distinct};
+
+/// LoopBack's `include`: the related rows of many owners, in as many statements as the bind
+/// limit requires (one for up to 10,000 owners), aligned with `owners`.
+///
+/// The filter applies to each owner on its own: a limit of 3 gives each owner up to 3 rows
+/// (`ROW_NUMBER() OVER (PARTITION BY <owner key> ...)`), not 3 in all.
+pub async fn load<'c, O, T, A>(
+    rel: &'static RelationDef,
+    db: A,
+    owners: &[&O::Id],
+    filter: &Filter<T>,
+) -> Result<Vec<Vec<T>>>
+where
+    O: Model,
+    T: Model,
+    A: Acquire<'c>,
+    A::Database: Backend,
+{
+    let op = rel.op("load");
+    let mut out: Vec<Vec<T>> = owners.iter().map(|_| Vec::new()).collect();
+    let mut positions: HashMap<&O::Id, Vec<usize>> = HashMap::with_capacity(owners.len());
+    for (i, id) in owners.iter().enumerate() {
+        positions.entry(*id).or_default().push(i);
+    }
+    if positions.is_empty() {
+        return Ok(out);
+    }
+    let distinct: Vec<&O::Id> = distinct(owners.iter().copied());
+    let dialect = <A::Database as Backend>::DIALECT;
+    let chunk_size = dialect
+        .max_binds()
+        .saturating_sub(filter.bind_count(dialect))
+        .clamp(1, MAX_CHUNK_ROWS);
+    let mut conn = db.acquire().await.at(op)?;
+    for chunk in distinct.chunks(chunk_size) {
+        let (w, args) = load_statement::<O, T, A::Database>(rel, chunk, filter)?;
+        let rows = run::fetch_all_once::<A::Database>(&mut conn, w, args)
+            .await
+            .at(op)?;
+        for row in &rows {
+            let owner: O::Id = <A::Database as Backend>::get(row, 0).at(op)?;
+            for &i in positions.get(&owner).map(Vec::as_slice).unwrap_or_default() {
+                out[i].push(T::decode::<A::Database>(row, 1).at(op)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `SELECT j.<owner key>, t.* ... WHERE j.<owner key> IN (...)`, windowed when the filter
+/// has a limit or skip.
+fn load_statement<O: Model, T: Model, DB: Backend>(
+    rel: &'static RelationDef,
+    owners: &[&O::Id],
+    filter: &Filter<T>,
+) -> Result<(SqlWriter, DB::Arguments)> {
+    let target = T::def();
+    let select_list = &target.statements(DB::DIALECT).select_list;
+    let windowed = filter.limit_value().is_some() || filter.skip_value().is_some();
+    let mut w = SqlWriter::new(DB::DIALECT);
+    let mut args = DB::Arguments::default();
+    if windowed {
+        w.push("SELECT * FROM (");
+    }
+    w.push("SELECT ")
+        .qualified("j", rel.owner_key)
+        .push(" AS habtm_owner, ")
+        .push(select_list);
+    if windowed {
+        w.push(", ROW_NUMBER() OVER (PARTITION BY ")
+            .qualified("j", rel.owner_key)
+            .push(" ORDER BY ");
+        filter.write_order(&mut w);
+        w.push(") AS habtm_rank");
+    }
+    w.push(" FROM ")
+        .ident(target.table)
+        .push(" AS t INNER JOIN ")
+        .ident(rel.table());
+    w.push(" AS j ON ")
+        .qualified("j", rel.target_key)
+        .push(" = ")
+        .qualified("t", target.id_column().name);
+    w.push(" WHERE ")
+        .qualified("j", rel.owner_key)
+        .push(" IN ")
+        .param_list(owners.len());
+    for id in owners {
+        bind::<DB, _>(&mut args, *id)?;
+    }
+    filter.write_where::<DB>(&mut w, &mut args, " AND ")?;
+    if windowed {
+        let skip = filter.skip_value().unwrap_or(0);
+        w.push(&format!(") AS ranked WHERE habtm_rank > {skip}"));
+        if let Some(limit) = filter.limit_value() {
+            w.push(&format!(
+                " AND habtm_rank <= {}",
+                skip.saturating_add(limit)
+            ));
+        }
+        w.push(" ORDER BY habtm_owner, habtm_rank");
+    } else {
+        w.push(" ORDER BY ")
+            .qualified("j", rel.owner_key)
+            .push(", ");
+        filter.write_order(&mut w);
+    }
+    Ok((w, args))
+}

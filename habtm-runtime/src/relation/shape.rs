@@ -1,0 +1,98 @@
+//! Whether a join table holds each pair at most once, read from the database's catalog.
+//!
+//! With a primary or unique key on the two key columns (every table `Schema` creates), a link
+//! is written by one statement that ignores an existing pair. Without one (LoopBack's own join
+//! tables, with an `id` and nothing unique), that statement could store a pair twice under
+//! concurrency, so writes first lock both rows of each pair they write, and writers of one
+//! pair take turns. SQLite needs no catalog: its writers always take turns.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+
+use crate::backend::{Backend, Dialect};
+use crate::error::{Context, Op, Result};
+use crate::model::bind;
+
+use super::RelationDef;
+
+/// What is known of a join table on one dialect; learned once per process.
+#[derive(Debug, Default)]
+pub(crate) struct Shape(AtomicU8);
+
+const UNKNOWN: u8 = 0;
+const UNIQUE: u8 = 1;
+const NOT_UNIQUE: u8 = 2;
+
+/// PostgreSQL: whether the table exists, and whether a valid, immediate, non-partial unique
+/// index covers only the two key columns (`$1` the quoted table name).
+const POSTGRES: &str = "SELECT to_regclass($1) IS NOT NULL, EXISTS (SELECT 1 FROM pg_index AS i \
+     WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate AND i.indisvalid \
+     AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM \
+     unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS k(attnum) LEFT JOIN pg_attribute AS a \
+     ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+     WHERE a.attname IS NULL OR a.attname NOT IN ($2, $3)))";
+
+/// MySQL: how many tables have that name in the current database, and how many unique
+/// indexes of it cover only the two key columns.
+const MYSQL: &str = "SELECT (SELECT COUNT(*) FROM information_schema.tables \
+     WHERE table_schema = DATABASE() AND table_name = ?), (SELECT COUNT(*) FROM \
+     (SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() \
+     AND table_name = ? AND non_unique = 0 GROUP BY index_name \
+     HAVING SUM(column_name NOT IN (?, ?)) = 0) AS u)";
+
+impl RelationDef {
+    /// Whether writes of links must lock both rows of each pair first: the join table has no
+    /// unique key on the pair. Asked of the catalog on first use, then kept; a table that does
+    /// not exist yet is asked about again next time.
+    pub(super) async fn guarded<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        op: Op,
+    ) -> Result<bool> {
+        if DB::DIALECT == Dialect::Sqlite {
+            return Ok(false);
+        }
+        let shape = &self.statements(DB::DIALECT).shape;
+        match shape.0.load(Ordering::Relaxed) {
+            UNIQUE => return Ok(false),
+            NOT_UNIQUE => return Ok(true),
+            _ => {}
+        }
+        let table = self.table();
+        let mut args = DB::Arguments::default();
+        let sql = match DB::DIALECT {
+            Dialect::Postgres => {
+                bind::<DB, _>(&mut args, &DB::DIALECT.quote(table))?;
+                POSTGRES
+            }
+            _ => {
+                bind::<DB, _>(&mut args, &table.to_owned())?;
+                bind::<DB, _>(&mut args, &table.to_owned())?;
+                MYSQL
+            }
+        };
+        bind::<DB, _>(&mut args, &self.owner_key.to_owned())?;
+        bind::<DB, _>(&mut args, &self.target_key.to_owned())?;
+        let sql = AssertSqlSafe(sql).into_sql_str();
+        let row = DB::fetch_optional(conn, sql, args).await.at(op)?;
+        let (exists, unique) = match row {
+            Some(row) if DB::DIALECT == Dialect::Postgres => (
+                DB::get::<bool>(&row, 0).at(op)?,
+                DB::get::<bool>(&row, 1).at(op)?,
+            ),
+            Some(row) => (
+                DB::get::<i64>(&row, 0).at(op)? > 0,
+                DB::get::<i64>(&row, 1).at(op)? > 0,
+            ),
+            None => (false, false),
+        };
+        if exists {
+            let known = if unique { UNIQUE } else { NOT_UNIQUE };
+            let _ = shape
+                .0
+                .compare_exchange(UNKNOWN, known, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        Ok(!unique)
+    }
+}

@@ -1,0 +1,155 @@
+//! A join model's own columns: linking with data, reading links with their rows, updating a
+//! link's data.
+
+use sqlx::Acquire;
+
+use crate::backend::Backend;
+use crate::error::{Context, Error, Op, Result};
+use crate::filter::Filter;
+use crate::model::{Model, bind, encode_error, fixed};
+use crate::retry::retrying;
+use crate::run;
+use crate::sql::SqlWriter;
+
+use super::Related;
+use super::statements::ThroughStatements;
+
+impl<O: Model, T: Model> Related<O, T> {
+    /// The statements of the join model `X`, which must be this relation's.
+    fn through<DB: Backend, X: Model>(&self, op: Op) -> Result<&'static ThroughStatements> {
+        let statements = self.statements::<DB>().through.as_ref();
+        match (statements, self.rel.through) {
+            (Some(statements), Some(through)) if std::ptr::eq(through(), X::def()) => {
+                Ok(statements)
+            }
+            _ => Err(Error::Unsupported {
+                operation: op.to_string().into(),
+                message: format!("`{}` is not the join model of this relation", X::def().name),
+            }),
+        }
+    }
+
+    /// Links an existing row, writing `data` into the join row: LoopBack's
+    /// `add(fk, data)` on a relation with a join model `X`. The key fields of `data` are
+    /// ignored: the join row gets this owner's and `target_id`'s keys. Linking again
+    /// changes nothing (use [`update_link`](Self::update_link) to change the data).
+    pub async fn add_with<'c, A, X>(&self, db: A, target_id: T::Id, data: &X::New) -> Result<()>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        X: Model,
+    {
+        let op = self.op("add_with");
+        let through = self.through::<A::Database, X>(op)?;
+        let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+            for &column in &through.data {
+                X::bind_new_field::<A::Database>(data, column, args).map_err(encode_error)?;
+            }
+            Ok(())
+        };
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.link_on::<A::Database>(
+                &mut conn,
+                &target_id,
+                (&through.add, &through.add_guarded),
+                &bind_data,
+                op,
+            )
+            .await
+        )
+    }
+
+    /// The linked rows with their join rows, `(part, link)`, where `filter` acts on the join
+    /// model's columns: its conditions, its order (by the join row's id unless it orders
+    /// them), limit and skip. `Filter::new().order_by(AssemblyPart::POSITION)` lists the
+    /// parts in their position order.
+    pub async fn find_with_links<'c, A, X>(&self, db: A, filter: &Filter<X>) -> Result<Vec<(T, X)>>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        X: Model,
+    {
+        let op = self.op("find_with_links");
+        self.through::<A::Database, X>(op)?;
+        let dialect = <A::Database as Backend>::DIALECT;
+        let (join, target) = (X::def(), T::def());
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ")
+            .idents(Some("p"), target.columns.iter().map(|c| c.name))
+            .push(", ");
+        w.push(&join.statements(dialect).select_list)
+            .push(" FROM ")
+            .ident(self.rel.table());
+        w.push(" AS t INNER JOIN ")
+            .ident(target.table)
+            .push(" AS p ON ")
+            .qualified("p", target.id_column().name);
+        w.push(" = ")
+            .qualified("t", self.rel.target_key)
+            .push(" WHERE ")
+            .qualified("t", self.rel.owner_key);
+        w.push(" = ").param();
+        let mut args = self.owner_args::<A::Database>()?;
+        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
+        filter.write_tail(&mut w);
+        let mut conn = db.acquire().await.at(op)?;
+        let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
+            .await
+            .at(op)?;
+        let width = target.columns.len();
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    T::decode::<A::Database>(row, 0)?,
+                    X::decode::<A::Database>(row, width)?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .at(op)
+    }
+
+    /// Writes `data` into the join row of this link (every column but its id and the two
+    /// keys); `false` if the row is not linked.
+    pub async fn update_link<'c, A, X>(
+        &self,
+        db: A,
+        target_id: T::Id,
+        data: &X::New,
+    ) -> Result<bool>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        X: Model,
+    {
+        let op = self.op("update_link");
+        let through = self.through::<A::Database, X>(op)?;
+        let Some(sql) = &through.update_link else {
+            return self.exists(db, target_id).await;
+        };
+        let mut conn = db.acquire().await.at(op)?;
+        let updated = retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let mut args = <A::Database as sqlx::Database>::Arguments::default();
+                for &column in &through.data {
+                    X::bind_new_field::<A::Database>(data, column, &mut args)
+                        .map_err(encode_error)?;
+                }
+                bind::<A::Database, _>(&mut args, &self.owner_id)?;
+                bind::<A::Database, _>(&mut args, &target_id)?;
+                <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+                    .await
+                    .at(op)
+            }
+            .await
+        )?;
+        // MySQL counts rows that matched; the others count rows written, which is the same here.
+        Ok(updated > 0)
+    }
+}

@@ -1,0 +1,443 @@
+//! Writing one link, or one related row: create, add, remove, update, destroy, clear.
+
+use std::any::TypeId;
+
+use sqlx::Acquire;
+
+use crate::backend::{Backend, Dialect, Lock};
+use crate::error::{Context, Error, Op, Result};
+use crate::model::{self, Model, args_of, bind, encode_error, fixed};
+use crate::retry::{begin, retrying};
+
+use super::Related;
+
+/// Binds the join model's data of a link, before its keys; nothing for a plain join table.
+pub(super) type BindData<'a, DB> =
+    &'a (dyn Fn(&mut <DB as sqlx::Database>::Arguments) -> Result<()> + Sync);
+
+impl<O: Model, T: Model> Related<O, T> {
+    /// Inserts a row and links it, in one transaction: both happen or neither.
+    pub async fn create<'c, A>(&self, db: A, data: T::New) -> Result<T>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("create");
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.create_on::<A::Database>(&mut conn, &data, op).await
+        )
+    }
+
+    /// Inserts and links every row of `data`, in one transaction: all or none.
+    pub async fn create_many<'c, A>(&self, db: A, data: &[T::New]) -> Result<Vec<T>>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("create_many");
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.create_many_on::<A::Database>(&mut conn, data, op)
+                .await
+        )
+    }
+
+    async fn create_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        data: &[T::New],
+        op: Op,
+    ) -> Result<Vec<T>> {
+        // One transaction around them all; each create is a savepoint inside it.
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        let mut created = Vec::with_capacity(data.len());
+        for item in data {
+            created.push(self.create_on::<DB>(&mut tx, item, op).await?);
+        }
+        tx.commit().await.at(op)?;
+        Ok(created)
+    }
+
+    async fn create_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        data: &T::New,
+        op: Op,
+    ) -> Result<T> {
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        let row = model::insert_on::<T, DB>(&mut tx, data, op).await?;
+        let mut args = args_of::<DB, _>(row.id())?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        let sql = fixed(&self.statements::<DB>().link_new);
+        if DB::execute(&mut tx, sql, args).await.at(op)? == 0 {
+            return Err(Error::not_found(O::def().name, &self.owner_id));
+        }
+        tx.commit().await.at(op)?;
+        Ok(row)
+    }
+
+    /// Links an existing row; linking it again changes nothing.
+    pub async fn add<'c, A>(&self, db: A, target_id: T::Id) -> Result<()>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("add");
+        let statements = self.statements::<A::Database>();
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.link_on::<A::Database>(
+                &mut conn,
+                &target_id,
+                (&statements.add, &statements.add_guarded),
+                &|_| Ok(()),
+                op,
+            )
+            .await
+        )
+    }
+
+    /// Writes the link to `target_id` unless it exists, with the join model's data that
+    /// `bind_data` binds first: `sql.0` where the join table has a unique key on the pair
+    /// (one statement), `sql.1` after locking both rows where it has none. A missing owner or
+    /// target is [`Error::NotFound`], whichever statement noticed.
+    pub(super) async fn link_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        sql: (&'static str, &'static str),
+        bind_data: BindData<'_, DB>,
+        op: Op,
+    ) -> Result<()> {
+        let guarded = self.rel.guarded::<DB>(conn, op).await?;
+        let mut args = DB::Arguments::default();
+        bind_data(&mut args)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        if guarded {
+            let mut tx = begin::<DB>(conn).await.at(op)?;
+            self.lock_parents::<DB>(
+                &mut tx,
+                Lock::Update,
+                std::slice::from_ref(target_id),
+                Lock::Share,
+                false,
+                op,
+            )
+            .await?;
+            // MySQL reads the pair apart from the insert: a locking read of a table without
+            // an index would lock all of it.
+            if DB::DIALECT != Dialect::MySql
+                || !self.exists_on::<DB>(&mut tx, target_id, op).await?
+            {
+                DB::execute(&mut tx, fixed(sql.1), args).await.at(op)?;
+            }
+            return tx.commit().await.at(op);
+        }
+        if DB::DIALECT == Dialect::Postgres {
+            let row = DB::fetch_optional(conn, fixed(sql.0), args).await;
+            let (owner, target) = match row {
+                Ok(Some(row)) => {
+                    let linked: i64 = DB::get(&row, 0).at(op)?;
+                    let owner: bool = DB::get(&row, 1).at(op)?;
+                    let target: bool = DB::get(&row, 2).at(op)?;
+                    (owner || linked > 0, target || linked > 0)
+                }
+                Ok(None) => (false, false),
+                Err(error) => return Err(self.link_error::<DB>(conn, error, target_id, op).await),
+            };
+            return self.both_exist(owner, target, target_id);
+        }
+        match DB::execute(conn, fixed(sql.0), args).await {
+            Ok(0) => {
+                // SQLite: the pair exists, or a row is missing; MySQL: a row is missing.
+                let (owner, target) = self.parents::<DB>(conn, target_id, op).await?;
+                self.both_exist(owner, target, target_id)
+            }
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.link_error::<DB>(conn, error, target_id, op).await),
+        }
+    }
+
+    /// `Ok` when owner and target both exist, else [`Error::NotFound`] for the missing one.
+    fn both_exist(&self, owner: bool, target: bool, target_id: &T::Id) -> Result<()> {
+        match (owner, target) {
+            (true, true) => Ok(()),
+            (false, _) => Err(Error::not_found(O::def().name, &self.owner_id)),
+            (true, false) => Err(Error::not_found(T::def().name, target_id)),
+        }
+    }
+
+    /// Whether the owner and the target exist.
+    async fn parents<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Result<(bool, bool)> {
+        let sql = fixed(&self.statements::<DB>().parents);
+        let row = DB::fetch_optional(conn, sql, self.pair_args::<DB>(target_id)?)
+            .await
+            .at(op)?;
+        let Some(row) = row else {
+            return Ok((false, false));
+        };
+        let owner: i64 = DB::get(&row, 0).at(op)?;
+        let target: i64 = DB::get(&row, 1).at(op)?;
+        Ok((owner > 0, target > 0))
+    }
+
+    /// A failed link: a foreign-key violation (a row deleted meanwhile, or a join table whose
+    /// keys point elsewhere) is [`Error::NotFound`] for the missing row; anything else, or a
+    /// violation that names no row, is the database's error.
+    async fn link_error<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        error: sqlx::Error,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Error {
+        let column = match &error {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                DB::foreign_key_column(db.as_ref())
+            }
+            _ => return op.error(error),
+        };
+        match column {
+            Some(column) if column == self.rel.owner_key => {
+                Error::not_found(O::def().name, &self.owner_id)
+            }
+            Some(column) if column == self.rel.target_key => {
+                Error::not_found(T::def().name, target_id)
+            }
+            _ => match self.parents::<DB>(conn, target_id, op).await {
+                Ok((owner, target)) if !(owner && target) => {
+                    self.both_exist(owner, target, target_id).unwrap_err()
+                }
+                _ => op.error(error),
+            },
+        }
+    }
+
+    /// Takes `owner` on the owner's row and `target` on each row of `targets`, or fails with
+    /// [`Error::NotFound`] for the first that does not exist, in the order every write
+    /// follows: the owner first where `owner_first`; otherwise by table name, and on one table
+    /// all rows in one statement by ascending id, so that writers from both sides of a
+    /// relation take the same rows in the same order.
+    pub(super) async fn lock_parents<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        owner: Lock,
+        targets: &[T::Id],
+        target: Lock,
+        owner_first: bool,
+        op: Op,
+    ) -> Result<()> {
+        let missing_target = |id: T::Id| Err(Error::not_found(T::def().name, &id));
+        if !owner_first && TypeId::of::<O>() == TypeId::of::<T>() {
+            let owner_id = (&self.owner_id as &dyn std::any::Any).downcast_ref::<T::Id>();
+            if let Some(owner_id) = owner_id {
+                let all = super::distinct(std::iter::once(owner_id).chain(targets).cloned());
+                return match self
+                    .lock_rows::<DB>(conn, &all, owner.max(target), op)
+                    .await?
+                {
+                    None => Ok(()),
+                    Some(id) if id == *owner_id => {
+                        Err(Error::not_found(O::def().name, &self.owner_id))
+                    }
+                    Some(id) => missing_target(id),
+                };
+            }
+        }
+        let targets_first = !owner_first && T::def().table < O::def().table;
+        if targets_first && let Some(id) = self.lock_rows::<DB>(conn, targets, target, op).await? {
+            return missing_target(id);
+        }
+        if !model::lock_on::<O, DB>(conn, &self.owner_id, owner, op).await? {
+            return Err(Error::not_found(O::def().name, &self.owner_id));
+        }
+        if !targets_first && let Some(id) = self.lock_rows::<DB>(conn, targets, target, op).await? {
+            return missing_target(id);
+        }
+        Ok(())
+    }
+
+    /// Whether writes that lock model rows take the owner's first, or follow the order of
+    /// tables: the order matters where two sides' locks can wait on each other, which
+    /// PostgreSQL's key-share locks on targets never do.
+    pub(super) fn owner_first(dialect: Dialect, guarded: bool) -> bool {
+        match dialect {
+            Dialect::Sqlite => true,
+            Dialect::Postgres => !guarded,
+            Dialect::MySql => false,
+        }
+    }
+
+    /// Unlinks a row, which stays; `true` if a link was removed.
+    pub async fn remove<'c, A>(&self, db: A, target_id: T::Id) -> Result<bool>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("remove");
+        let sql = &self.statements::<A::Database>().remove;
+        let mut conn = db.acquire().await.at(op)?;
+        let removed = retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let args = self.pair_args::<A::Database>(&target_id)?;
+                <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+                    .await
+                    .at(op)
+            }
+            .await
+        )?;
+        Ok(removed > 0)
+    }
+
+    /// Writes `data` to the row with this id, only if it is linked; the id never changes.
+    /// Returns the updated row, or `None` if it is not linked.
+    pub async fn update_by_id<'c, A>(
+        &self,
+        db: A,
+        target_id: T::Id,
+        data: &T::New,
+    ) -> Result<Option<T>>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("update_by_id");
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.update_on::<A::Database>(&mut conn, &target_id, data, op)
+                .await
+        )
+    }
+
+    async fn update_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        data: &T::New,
+        op: Op,
+    ) -> Result<Option<T>> {
+        let mut args = DB::Arguments::default();
+        T::bind_new_columns::<DB>(data, &mut args).map_err(encode_error)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        bind::<DB, _>(&mut args, &self.owner_id)?;
+        bind::<DB, _>(&mut args, target_id)?;
+        let sql = fixed(&self.statements::<DB>().update_linked);
+        let row = if DB::DIALECT.has_returning() {
+            DB::fetch_optional(conn, sql, args).await.at(op)?
+        } else {
+            let mut tx = begin::<DB>(conn).await.at(op)?;
+            if DB::execute(&mut tx, sql, args).await.at(op)? == 0 {
+                return Ok(None);
+            }
+            let sql = fixed(&model::statements::<T, DB>().find_by_id);
+            let row = DB::fetch_optional(&mut tx, sql, args_of::<DB, _>(target_id)?).await;
+            let row = row.at(op)?;
+            tx.commit().await.at(op)?;
+            row
+        };
+        row.map(|row| T::decode::<DB>(&row, 0)).transpose().at(op)
+    }
+
+    /// Deletes the row with this id, only if it is linked, together with every link to it
+    /// (in every relation its model declares, and in this one); `true` if it was deleted.
+    pub async fn destroy<'c, A>(&self, db: A, target_id: T::Id) -> Result<bool>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("destroy");
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.destroy_on::<A::Database>(&mut conn, &target_id, op)
+                .await
+        )
+    }
+
+    async fn destroy_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Result<bool> {
+        let statements = self.statements::<DB>();
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        if !model::lock_on::<T, DB>(&mut tx, target_id, Lock::Delete, op).await? {
+            return Ok(false);
+        }
+        let args = self.pair_args::<DB>(target_id)?;
+        if DB::execute(&mut tx, fixed(&statements.remove), args)
+            .await
+            .at(op)?
+            == 0
+        {
+            return Ok(false);
+        }
+        // The target's model may not declare the other side of this relation.
+        let args = args_of::<DB, _>(target_id)?;
+        DB::execute(&mut tx, fixed(&statements.unlink_target), args)
+            .await
+            .at(op)?;
+        model::delete_on::<T, DB>(&mut tx, target_id, op).await?;
+        tx.commit().await.at(op)?;
+        Ok(true)
+    }
+
+    /// Unlinks every row; the rows stay. Returns how many links were removed.
+    pub async fn clear<'c, A>(&self, db: A) -> Result<u64>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+    {
+        let op = self.op("clear");
+        let mut conn = db.acquire().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.clear_on::<A::Database>(&mut conn, op).await
+        )
+    }
+
+    async fn clear_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u64> {
+        let sql = fixed(&self.statements::<DB>().clear);
+        if DB::DIALECT != Dialect::MySql {
+            return DB::execute(conn, sql, self.owner_args::<DB>()?)
+                .await
+                .at(op);
+        }
+        // MySQL's range locks would otherwise wait in the opposite order of a concurrent
+        // `set`'s: take the owner first, as `set` does.
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        model::lock_on::<O, DB>(&mut tx, &self.owner_id, Lock::KeyShare, op).await?;
+        let removed = DB::execute(&mut tx, sql, self.owner_args::<DB>()?)
+            .await
+            .at(op)?;
+        tx.commit().await.at(op)?;
+        Ok(removed)
+    }
+}
