@@ -35,14 +35,7 @@ fn q(name: &str) -> String {
 
 /// The generic parameters and bounds every database method takes.
 fn db_generics() -> (TokenStream, TokenStream) {
-    (
-        quote!(<'__c, __A>),
-        quote! {
-            where
-                __A: ::habtm::__private::Acquire<'__c>,
-                <__A as ::habtm::__private::Acquire<'__c>>::Database: ::habtm::Backend,
-        },
-    )
+    (quote!(<__A>), quote!(where __A: ::habtm::Db,))
 }
 
 /// The fields of `NewAssembly`: every field but a generated id.
@@ -604,11 +597,10 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
         add_many,
         remove_many,
     } = docs;
-    let ids_generics = quote!(<'__c, __A, __I>);
+    let ids_generics = quote!(<__A, __I>);
     let ids_bounds = quote! {
         where
-            __A: ::habtm::__private::Acquire<'__c>,
-            <__A as ::habtm::__private::Acquire<'__c>>::Database: ::habtm::Backend,
+            __A: ::habtm::Db,
             __I: ::core::iter::IntoIterator<Item = #target_id>,
     };
 

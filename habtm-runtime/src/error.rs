@@ -50,16 +50,18 @@ pub enum Error {
     #[error(
         "{operation} conflicted with concurrent work ({attempts} attempt{}){}",
         if *.attempts == 1 { "" } else { "s" },
-        if *.in_transaction { "; the transaction it ran in is lost: roll it back and run it again" } else { "" }
+        if *.in_transaction { "; it ran inside the caller's transaction: roll that back and run it again" } else { "" }
     )]
     Conflict {
         /// Which operation, e.g. `Assembly.parts.set`.
         operation: Cow<'static, str>,
         /// How many times it ran.
         attempts: u32,
-        /// Whether it ran inside the caller's transaction, which is then lost. On MySQL,
-        /// whose server has already rolled that transaction back, habtm leaves it read-only,
-        /// so that a later write through it fails instead of committing on its own.
+        /// Whether it ran inside the caller's transaction (and so ran once): roll that
+        /// transaction back and run all of it again. PostgreSQL has marked it failed unless the
+        /// conflict happened inside the savepoint of a multi-statement operation; MySQL has
+        /// already rolled it back, and habtm leaves it read-only so that a later write through
+        /// it fails instead of committing on its own.
         in_transaction: bool,
         /// The database's error.
         #[source]

@@ -2,6 +2,7 @@
 //! and errors. Use it through the `habtm` crate, which re-exports everything here.
 
 mod backend;
+mod db;
 mod error;
 mod filter;
 mod json;
@@ -16,6 +17,7 @@ mod sql;
 mod value;
 
 pub use backend::{Backend, Dialect};
+pub use db::Db;
 pub use error::{Error, Result, Retryable};
 pub use filter::{Column, Condition, Filter, Order, Relation};
 pub use json::JsonParser;

@@ -4,10 +4,11 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use sqlx::SqlStr;
 use sqlx::error::BoxDynError;
-use sqlx::{Acquire, SqlStr};
 
 use crate::backend::{Backend, Dialect, Lock};
+use crate::db::Db;
 use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
 use crate::relation::RelationDef;
@@ -397,13 +398,11 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(
 
 /// `Model::create`: inserts one row and returns it as stored: one `INSERT ... RETURNING`, or
 /// on MySQL an `INSERT` and a `SELECT` in one transaction.
-pub async fn create<'c, M: Model, A>(db: A, new: M::New) -> Result<M>
+pub async fn create<M: Model, A: Db>(db: A, new: M::New) -> Result<M>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("create");
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     retrying!(
         A::Database,
         conn,
@@ -427,13 +426,11 @@ async fn create_on<M: Model, DB: Backend>(
 }
 
 /// `Model::find_by_id`: the row with this id, if any.
-pub async fn find_by_id<'c, M: Model, A>(db: A, id: &M::Id) -> Result<Option<M>>
+pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("find_by_id");
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     let sql = fixed(&statements::<M, A::Database>().find_by_id);
     let args = args_of::<A::Database, _>(id)?;
     let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
@@ -444,10 +441,8 @@ where
 }
 
 /// `Model::find`: the rows matching `filter`, ordered by id unless it orders them.
-pub async fn find<'c, M: Model, A>(db: A, filter: &Filter<M>) -> Result<Vec<M>>
+pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("find");
     let select = &statements::<M, A::Database>().select;
@@ -455,20 +450,18 @@ where
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
     filter.write_tail(&mut w);
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
     decode_all::<M, A::Database>(rows.at(op)?).at(op)
 }
 
 /// `model.save()`: writes every column of `model` to its row, which must exist: one
 /// `UPDATE`.
-pub async fn save<'c, M: Model, A>(db: A, model: &M) -> Result<()>
+pub async fn save<M: Model, A: Db>(db: A, model: &M) -> Result<()>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("save");
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     let sql = &statements::<M, A::Database>().update;
     let changed = retrying!(
         A::Database,
@@ -495,13 +488,11 @@ where
 /// `Model::delete_by_id`: deletes the row and its links in every relation the model declares,
 /// in one transaction (whether or not the join tables have foreign keys). Returns whether a
 /// row was deleted.
-pub async fn delete_by_id<'c, M: Model, A>(db: A, id: &M::Id) -> Result<bool>
+pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("delete_by_id");
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     retrying!(
         A::Database,
         conn,
@@ -551,10 +542,8 @@ pub(crate) fn projection(def: &ModelDef, dialect: Dialect, mask: &[bool]) -> Str
 }
 
 /// `Model::select`: the rows matching `filter`, reading only its `fields`.
-pub async fn select<'c, M: Model, A>(db: A, filter: &Filter<M>) -> Result<Vec<M::Partial>>
+pub async fn select<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M::Partial>>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("select");
     let def = M::def();
@@ -569,7 +558,7 @@ where
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
     filter.write_tail(&mut w);
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
         .await
         .at(op)?;
@@ -580,20 +569,16 @@ where
 }
 
 /// Whether the row with this id exists.
-pub async fn exists<'c, M: Model, A>(db: A, id: &M::Id) -> Result<bool>
+pub async fn exists<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
-    let mut conn = db.acquire().await.at(op::<M>("exists"))?;
+    let mut conn = db.connection().await.at(op::<M>("exists"))?;
     exists_on::<M, A::Database>(&mut conn, id).await
 }
 
 /// How many rows match `filter`'s conditions.
-pub async fn count<'c, M: Model, A>(db: A, filter: &Filter<M>) -> Result<u64>
+pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("count");
     let def = M::def();
@@ -603,7 +588,7 @@ where
         .push(" AS t");
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
         .await
         .at(op)?;
@@ -617,13 +602,11 @@ where
 /// Writes `new`'s values (all but the id) to the row with this id; the row as stored, or
 /// `None` if there is none: one `UPDATE ... RETURNING`, or on MySQL an `UPDATE` and a
 /// `SELECT` in one transaction.
-pub async fn update<'c, M: Model, A>(db: A, id: &M::Id, new: &M::New) -> Result<Option<M>>
+pub async fn update<M: Model, A: Db>(db: A, id: &M::Id, new: &M::New) -> Result<Option<M>>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("update");
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     retrying!(
         A::Database,
         conn,
@@ -664,13 +647,11 @@ async fn update_on<M: Model, DB: Backend>(
 }
 
 /// Inserts every row of `news` in one transaction: all or none. Returns them as stored.
-pub async fn create_many<'c, M: Model, A>(db: A, news: &[M::New]) -> Result<Vec<M>>
+pub async fn create_many<M: Model, A: Db>(db: A, news: &[M::New]) -> Result<Vec<M>>
 where
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = op::<M>("create_many");
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     retrying!(
         A::Database,
         conn,

@@ -1,8 +1,9 @@
 //! DDL for models and their join tables.
 
-use sqlx::{Acquire, AssertSqlSafe, SqlSafeStr};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use crate::backend::{Backend, Dialect};
+use crate::db::Db;
 use crate::error::{Context, Result};
 use crate::model::{Model, ModelDef};
 use crate::relation::RelationDef;
@@ -80,13 +81,9 @@ impl Schema {
     }
 
     /// Creates every table and index that does not exist yet.
-    pub async fn create_all<'c, A>(&self, db: A) -> Result<()>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn create_all<A: Db>(&self, db: A) -> Result<()> {
         let mut conn = db
-            .acquire()
+            .connection()
             .await
             .context(|| "Schema::create_all".to_owned())?;
         for statement in self.statements(<A::Database as Backend>::DIALECT) {

@@ -4,9 +4,10 @@
 use std::any::TypeId;
 use std::collections::HashSet;
 
-use sqlx::{Acquire, AssertSqlSafe, SqlSafeStr};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use crate::backend::{Backend, Dialect, Lock};
+use crate::db::Db;
 use crate::error::{Context, Error, Op, Result};
 use crate::model::{self, Model, bind};
 use crate::retry::{begin, retrying};
@@ -17,10 +18,8 @@ use super::{Related, chunk_rows, distinct};
 impl<O: Model, T: Model> Related<O, T> {
     /// Links every row in `ids`, in one transaction: all are linked, or (when one does not
     /// exist) none. Returns how many links are new.
-    pub async fn add_many<'c, A, I>(&self, db: A, ids: I) -> Result<u64>
+    pub async fn add_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("add_many");
@@ -28,7 +27,7 @@ impl<O: Model, T: Model> Related<O, T> {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -59,10 +58,8 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Unlinks every row in `ids`, in one transaction. Returns how many links were removed.
-    pub async fn remove_many<'c, A, I>(&self, db: A, ids: I) -> Result<u64>
+    pub async fn remove_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("remove_many");
@@ -70,7 +67,7 @@ impl<O: Model, T: Model> Related<O, T> {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -98,15 +95,13 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Makes the linked rows exactly `ids`, in one transaction, writing only the
     /// difference: links not in `ids` are removed, missing ones added.
-    pub async fn set<'c, A, I>(&self, db: A, ids: I) -> Result<()>
+    pub async fn set<A: Db, I>(&self, db: A, ids: I) -> Result<()>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("set");
         let wanted = distinct(ids);
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,

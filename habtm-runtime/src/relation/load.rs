@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 
-use sqlx::Acquire;
-
 use crate::backend::Backend;
+use crate::db::Db;
 use crate::error::{Context, Result};
 use crate::filter::Filter;
 use crate::model::{Model, bind};
@@ -19,7 +18,7 @@ use super::{MAX_CHUNK_ROWS, RelationDef, distinct};
 ///
 /// The filter applies to each owner on its own: a limit of 3 gives each owner up to 3 rows
 /// (`ROW_NUMBER() OVER (PARTITION BY <owner key> ...)`), not 3 in all.
-pub async fn load<'c, O, T, A>(
+pub async fn load<O, T, A: Db>(
     rel: &'static RelationDef,
     db: A,
     owners: &[&O::Id],
@@ -28,8 +27,6 @@ pub async fn load<'c, O, T, A>(
 where
     O: Model,
     T: Model,
-    A: Acquire<'c>,
-    A::Database: Backend,
 {
     let op = rel.op("load");
     let mut out: Vec<Vec<T>> = owners.iter().map(|_| Vec::new()).collect();
@@ -46,7 +43,7 @@ where
         .max_binds()
         .saturating_sub(filter.bind_count(dialect))
         .clamp(1, MAX_CHUNK_ROWS);
-    let mut conn = db.acquire().await.at(op)?;
+    let mut conn = db.connection().await.at(op)?;
     for chunk in distinct.chunks(chunk_size) {
         let (w, args) = load_statement::<O, T, A::Database>(rel, chunk, filter)?;
         let rows = run::fetch_all_once::<A::Database>(&mut conn, w, args)

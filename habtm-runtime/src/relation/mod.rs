@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::backend::{Backend, Dialect};
+use crate::db::Db;
 use crate::error::{Op, Result};
 use crate::model::{Model, ModelDef, args_of, bind};
 use crate::sql::StatementCache;
@@ -120,11 +121,7 @@ pub struct Unsaved<O: Model, T: Model> {
 
 impl<O: Model, T: Model> Unsaved<O, T> {
     /// Inserts the row and links it to the owner in one transaction, like `create`.
-    pub async fn save<'c, A>(self, db: A) -> Result<T>
-    where
-        A: sqlx::Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn save<A: Db>(self, db: A) -> Result<T> {
         self.related.create(db, self.data).await
     }
 }

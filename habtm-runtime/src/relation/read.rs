@@ -1,8 +1,9 @@
 //! Reading the related rows of one owner: one statement each, no transaction, no lock.
 
-use sqlx::{Acquire, SqlStr};
+use sqlx::SqlStr;
 
 use crate::backend::Backend;
+use crate::db::Db;
 use crate::error::{Context, Op, Result};
 use crate::filter::Filter;
 use crate::model::{self, Model, decode_all, fixed};
@@ -13,28 +14,20 @@ use super::{Related, Unsaved};
 
 impl<O: Model, T: Model> Related<O, T> {
     /// The linked rows matching `filter` (which acts on the target's columns).
-    pub async fn find<'c, A>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn find<A: Db>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
         let select = &self.statements::<A::Database>().select;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
         filter.write_tail(&mut w);
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
 
     /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`).
-    pub async fn select<'c, A>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T::Partial>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn select<A: Db>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T::Partial>> {
         let op = self.op("select");
         let dialect = <A::Database as Backend>::DIALECT;
         let mask = filter.field_mask();
@@ -47,7 +40,7 @@ impl<O: Model, T: Model> Related<O, T> {
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
         filter.write_tail(&mut w);
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
@@ -58,15 +51,11 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Every linked row, ordered by id.
-    pub async fn all<'c, A>(&self, db: A) -> Result<Vec<T>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn all<A: Db>(&self, db: A) -> Result<Vec<T>> {
         let op = self.op("all");
         let sql = fixed(&self.statements::<A::Database>().all);
         let args = self.owner_args::<A::Database>()?;
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let rows = <A::Database as Backend>::fetch_all(&mut conn, sql, args).await;
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
@@ -80,15 +69,11 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// The row with this id, only if it is linked.
-    pub async fn find_by_id<'c, A>(&self, db: A, target_id: T::Id) -> Result<Option<T>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn find_by_id<A: Db>(&self, db: A, target_id: T::Id) -> Result<Option<T>> {
         let op = self.op("find_by_id");
         let sql = fixed(&self.statements::<A::Database>().find_by_id);
         let args = self.pair_args::<A::Database>(&target_id)?;
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
         row.at(op)?
             .map(|row| T::decode::<A::Database>(&row, 0))
@@ -108,44 +93,32 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Whether the row with this id is linked.
-    pub async fn exists<'c, A>(&self, db: A, target_id: T::Id) -> Result<bool>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn exists<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("exists");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         self.exists_on::<A::Database>(&mut conn, &target_id, op)
             .await
     }
 
     /// How many rows are linked.
-    pub async fn count<'c, A>(&self, db: A) -> Result<u64>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn count<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("count");
         let sql = fixed(&self.statements::<A::Database>().count);
         let args = self.owner_args::<A::Database>()?;
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
         count_of::<A::Database>(row.at(op)?, op)
     }
 
     /// How many linked rows match `filter`'s conditions (its order, limit and skip are
     /// ignored).
-    pub async fn count_where<'c, A>(&self, db: A, filter: &Filter<T>) -> Result<u64>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn count_where<A: Db>(&self, db: A, filter: &Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
         let count = &self.statements::<A::Database>().count;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let row = run::fetch_optional::<A::Database>(&mut conn, w, args).await;
         count_of::<A::Database>(row.at(op)?, op)
     }
@@ -166,13 +139,9 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// The ids of the linked rows, in ascending order.
-    pub async fn ids<'c, A>(&self, db: A) -> Result<Vec<T::Id>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn ids<A: Db>(&self, db: A) -> Result<Vec<T::Id>> {
         let op = self.op("ids");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         self.ids_on::<A::Database>(&mut conn, op).await
     }
 }

@@ -1,9 +1,8 @@
 //! A join model's own columns: linking with data, reading links with their rows, updating a
 //! link's data.
 
-use sqlx::Acquire;
-
 use crate::backend::Backend;
+use crate::db::Db;
 use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
 use crate::model::{Model, bind, encode_error, fixed};
@@ -33,10 +32,8 @@ impl<O: Model, T: Model> Related<O, T> {
     /// `add(fk, data)` on a relation with a join model `X`. The key fields of `data` are
     /// ignored: the join row gets this owner's and `target_id`'s keys. Linking again
     /// changes nothing (use [`update_link`](Self::update_link) to change the data).
-    pub async fn add_with<'c, A, X>(&self, db: A, target_id: T::Id, data: &X::New) -> Result<()>
+    pub async fn add_with<A: Db, X>(&self, db: A, target_id: T::Id, data: &X::New) -> Result<()>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
         X: Model,
     {
         let op = self.op("add_with");
@@ -47,7 +44,7 @@ impl<O: Model, T: Model> Related<O, T> {
             }
             Ok(())
         };
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -67,10 +64,8 @@ impl<O: Model, T: Model> Related<O, T> {
     /// model's columns: its conditions, its order (by the join row's id unless it orders
     /// them), limit and skip. `Filter::new().order_by(AssemblyPart::POSITION)` lists the
     /// parts in their position order.
-    pub async fn find_with_links<'c, A, X>(&self, db: A, filter: &Filter<X>) -> Result<Vec<(T, X)>>
+    pub async fn find_with_links<A: Db, X>(&self, db: A, filter: &Filter<X>) -> Result<Vec<(T, X)>>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
         X: Model,
     {
         let op = self.op("find_with_links");
@@ -96,7 +91,7 @@ impl<O: Model, T: Model> Related<O, T> {
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
         filter.write_tail(&mut w);
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
@@ -114,15 +109,13 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Writes `data` into the join row of this link (every column but its id and the two
     /// keys); `false` if the row is not linked.
-    pub async fn update_link<'c, A, X>(
+    pub async fn update_link<A: Db, X>(
         &self,
         db: A,
         target_id: T::Id,
         data: &X::New,
     ) -> Result<bool>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
         X: Model,
     {
         let op = self.op("update_link");
@@ -130,7 +123,7 @@ impl<O: Model, T: Model> Related<O, T> {
         let Some(sql) = &through.update_link else {
             return self.exists(db, target_id).await;
         };
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let updated = retrying!(
             A::Database,
             conn,

@@ -2,9 +2,8 @@
 
 use std::any::TypeId;
 
-use sqlx::Acquire;
-
 use crate::backend::{Backend, Dialect, Lock};
+use crate::db::Db;
 use crate::error::{Context, Error, Op, Result};
 use crate::model::{self, Model, args_of, bind, encode_error, fixed};
 use crate::retry::{begin, retrying};
@@ -17,13 +16,9 @@ pub(super) type BindData<'a, DB> =
 
 impl<O: Model, T: Model> Related<O, T> {
     /// Inserts a row and links it, in one transaction: both happen or neither.
-    pub async fn create<'c, A>(&self, db: A, data: T::New) -> Result<T>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn create<A: Db>(&self, db: A, data: T::New) -> Result<T> {
         let op = self.op("create");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -33,13 +28,9 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Inserts and links every row of `data`, in one transaction: all or none.
-    pub async fn create_many<'c, A>(&self, db: A, data: &[T::New]) -> Result<Vec<T>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn create_many<A: Db>(&self, db: A, data: &[T::New]) -> Result<Vec<T>> {
         let op = self.op("create_many");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -84,14 +75,10 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Links an existing row; linking it again changes nothing.
-    pub async fn add<'c, A>(&self, db: A, target_id: T::Id) -> Result<()>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn add<A: Db>(&self, db: A, target_id: T::Id) -> Result<()> {
         let op = self.op("add");
         let statements = self.statements::<A::Database>();
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -285,14 +272,10 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Unlinks a row, which stays; `true` if a link was removed.
-    pub async fn remove<'c, A>(&self, db: A, target_id: T::Id) -> Result<bool>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn remove<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("remove");
         let sql = &self.statements::<A::Database>().remove;
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         let removed = retrying!(
             A::Database,
             conn,
@@ -310,18 +293,14 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Writes `data` to the row with this id, only if it is linked; the id never changes.
     /// Returns the updated row, or `None` if it is not linked.
-    pub async fn update_by_id<'c, A>(
+    pub async fn update_by_id<A: Db>(
         &self,
         db: A,
         target_id: T::Id,
         data: &T::New,
-    ) -> Result<Option<T>>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    ) -> Result<Option<T>> {
         let op = self.op("update_by_id");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -362,13 +341,9 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Deletes the row with this id, only if it is linked, together with every link to it
     /// (in every relation its model declares, and in this one); `true` if it was deleted.
-    pub async fn destroy<'c, A>(&self, db: A, target_id: T::Id) -> Result<bool>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn destroy<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("destroy");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
@@ -408,13 +383,9 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// Unlinks every row; the rows stay. Returns how many links were removed.
-    pub async fn clear<'c, A>(&self, db: A) -> Result<u64>
-    where
-        A: Acquire<'c>,
-        A::Database: Backend,
-    {
+    pub async fn clear<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("clear");
-        let mut conn = db.acquire().await.at(op)?;
+        let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,

@@ -37,7 +37,7 @@ pub struct Student {
 }
 
 /// The DDL LoopBack would have run, by hand.
-async fn loopback_schema<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+pub async fn loopback_schema<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     let (serial, text) = match DB::DIALECT {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
         Dialect::Postgres => ("SERIAL PRIMARY KEY", "TEXT"),
@@ -67,7 +67,7 @@ async fn loopback_schema<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     Ok(())
 }
 
-async fn join_rows<DB: Backend>(pool: &Pool<DB>) -> Result<i64> {
+pub async fn join_rows<DB: Backend>(pool: &Pool<DB>) -> Result<i64> {
     raw::count_rows(pool, "CourseStudent").await
 }
 

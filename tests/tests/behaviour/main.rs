@@ -4,6 +4,7 @@ mod concurrency;
 mod integrity;
 mod json;
 mod keys;
+mod legacy;
 mod model;
 mod models;
 mod naming;

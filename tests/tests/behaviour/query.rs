@@ -143,8 +143,107 @@ async fn relation_predicates<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     Ok(())
 }
 
+/// A part whose column is NULL does not match a condition on it: `every` agrees with
+/// `count_where`, and `!c` matches exactly the rows `c` does not.
+async fn predicates_and_nulls_agree<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    schema(pool).await?;
+    let kit = Assembly::create(pool, new_assembly("kit")).await?;
+    let ordered = |n: &str, order: Option<i32>| NewPart {
+        part_number: n.to_owned(),
+        order,
+    };
+    kit.parts().create(pool, ordered("p1", Some(1))).await?;
+    kit.parts().create(pool, ordered("p2", None)).await?;
+    let positive = || Part::ORDER.gt(0);
+    let matching = kit
+        .parts()
+        .count_where(pool, Filter::new().filter(positive()))
+        .await?;
+    let all = kit.parts().count(pool).await?;
+    assert_eq!((matching, all), (1, 2), "the NULL part does not match");
+    let every = Assembly::find(
+        pool,
+        Filter::new().filter(Assembly::PARTS.every(positive())),
+    )
+    .await?;
+    assert!(
+        every.is_empty(),
+        "not every part matches, as count_where says"
+    );
+    let some = Assembly::find(pool, Filter::new().filter(Assembly::PARTS.some(positive()))).await?;
+    assert_eq!(names(&some), ["kit"]);
+    let not_matching = kit
+        .parts()
+        .count_where(pool, Filter::new().filter(!positive()))
+        .await?;
+    assert_eq!(
+        not_matching,
+        all - matching,
+        "`!c` is the rest, the NULL part included"
+    );
+    let none = Assembly::find(
+        pool,
+        Filter::new().filter(Assembly::PARTS.none(!positive())),
+    )
+    .await?;
+    assert!(none.is_empty(), "the NULL part matches `!c`");
+    Ok(())
+}
+
+/// `is_in` and `not_in` (and LoopBack's `inq`/`nin`) with more values than a statement may
+/// carry as parameters on any backend.
+async fn membership_takes_any_number_of_values<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    schema(pool).await?;
+    let kit = Assembly::create(pool, new_assembly("kit")).await?;
+    let p1 = kit.parts().create(pool, new_part("p1")).await?;
+    let p2 = kit.parts().create(pool, new_part("p2")).await?;
+    let p3 = Part::create(pool, new_part("p3")).await?;
+    // 70,000 ids: p1 and p3 among many that do not exist.
+    let many = || (1_000_000..1_070_000i64).chain([p1.id, p3.id]);
+    let found = Part::find(pool, Filter::new().filter(Part::ID.is_in(many()))).await?;
+    assert_eq!(found, vec![p1.clone(), p3.clone()]);
+    let rest = Part::find(pool, Filter::new().filter(Part::ID.not_in(many()))).await?;
+    assert_eq!(rest, vec![p2.clone()]);
+    let linked = kit
+        .parts()
+        .count_where(pool, Filter::new().filter(Part::ID.is_in(many())))
+        .await?;
+    assert_eq!(linked, 1);
+    // Two long lists and a short one in one filter, and eager loading with one.
+    let both = Part::ID
+        .is_in(many())
+        .and(Part::ID.not_in(1_000_000..1_050_000i64))
+        .and(Part::PART_NUMBER.is_in(["p1", "p2"]));
+    assert_eq!(
+        Part::find(pool, Filter::new().filter(both)).await?,
+        vec![p1.clone()]
+    );
+    let loaded = Assembly::load_parts(
+        pool,
+        std::slice::from_ref(&kit),
+        Filter::new().filter(Part::ID.not_in(many())),
+    )
+    .await?;
+    assert_eq!(loaded, vec![vec![p2.clone()]]);
+    // The same through LoopBack's JSON filter.
+    let ids: Vec<String> = many().map(|id| id.to_string()).collect();
+    let json = format!(
+        r#"{{"where": {{"id": {{"inq": [{}]}}}}, "order": "id"}}"#,
+        ids.join(",")
+    );
+    assert_eq!(
+        Part::find(pool, Filter::from_json(&json)?).await?,
+        vec![p1, p3]
+    );
+    let json = format!(r#"{{"where": {{"id": {{"nin": [{}]}}}}}}"#, ids.join(","));
+    assert_eq!(Part::find(pool, Filter::from_json(&json)?).await?, vec![p2]);
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
     eager_loading_is_aligned_with_the_owners,
     eager_limit_and_order_are_per_owner,
     relation_predicates,
+    predicates_and_nulls_agree,
+    membership_takes_any_number_of_values,
 );

@@ -170,4 +170,93 @@ async fn join_rows_carry_data<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     Ok(())
 }
 
-habtm_tests::on_every_backend!(join_rows_carry_data);
+/// A user keyed by a string, a group keyed by a uuid, and a join model with a table name of
+/// its own, as legacy schemas name them.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Group", through = "UserHasGroup")]
+pub struct User {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "groups")]
+#[relation(has_and_belongs_to_many, model = "User", through = "UserHasGroup")]
+pub struct Group {
+    pub id: uuid::Uuid,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "tbl_user_has_group")]
+pub struct UserHasGroup {
+    pub id: i64,
+    pub user_id: String,
+    pub group_id: uuid::Uuid,
+    pub role: Option<String>,
+}
+
+/// The join model's own `table` is the join table, and string and uuid keys in it can hold
+/// foreign keys on every backend (MariaDB needs indexable key types there).
+async fn join_models_with_their_own_table_and_keys<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    Schema::new()
+        .model::<User>()
+        .model::<Group>()
+        .model::<UserHasGroup>()
+        .create_all(pool)
+        .await?;
+    let ada = User::create(pool, NewUser { id: "ada".into() }).await?;
+    let admins = Group::create(
+        pool,
+        NewGroup {
+            id: uuid::Uuid::from_u128(7),
+            title: "admins".into(),
+        },
+    )
+    .await?;
+    let role = |r: &str| NewUserHasGroup {
+        user_id: String::new(),
+        group_id: uuid::Uuid::nil(),
+        role: Some(r.to_owned()),
+    };
+    ada.groups()
+        .add_with(pool, admins.id, role("owner"))
+        .await?;
+    ada.groups()
+        .add_with(pool, admins.id, role("again"))
+        .await?;
+    assert_eq!(raw::count_rows(pool, "tbl_user_has_group").await?, 1);
+    let links = ada.groups().find_with_links(pool, Filter::new()).await?;
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        (&links[0].0, links[0].1.role.as_deref()),
+        (&admins, Some("owner"))
+    );
+    assert_eq!(admins.users().ids(pool).await?, vec!["ada".to_owned()]);
+    assert!(
+        ada.groups()
+            .update_link(pool, admins.id, role("member"))
+            .await?
+    );
+    let nobody = ada
+        .groups()
+        .add_with(pool, uuid::Uuid::from_u128(8), role("x"))
+        .await;
+    assert!(nobody.unwrap_err().is_not_found());
+
+    let (_, fks, _) = catalog(pool, "tbl_user_has_group").await?;
+    assert_eq!(
+        fks,
+        [
+            "group_id -> groups on delete CASCADE",
+            "user_id -> User on delete CASCADE"
+        ]
+    );
+    assert!(User::delete_by_id(pool, "ada".to_owned()).await?);
+    assert_eq!(raw::count_rows(pool, "tbl_user_has_group").await?, 0);
+    Ok(())
+}
+
+habtm_tests::on_every_backend!(
+    join_rows_carry_data,
+    join_models_with_their_own_table_and_keys
+);

@@ -1,0 +1,259 @@
+//! Join tables habtm did not create: LoopBack's own (an `id`, no unique key, no foreign
+//! keys) and legacy ones with a primary key but no foreign keys. Every write keeps each pair
+//! once, and a deleted row takes its links with it.
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+use habtm::sqlx::Pool;
+use habtm::{Backend, Dialect, Error, Result};
+use habtm_tests::raw;
+
+use crate::integrity::{Course, NewCourse, NewStudent, Student, join_rows, loopback_schema};
+use crate::models::*;
+
+async fn students<DB: Backend>(pool: &Pool<DB>, names: &[&str]) -> Result<Vec<Student>> {
+    let mut out = Vec::new();
+    for name in names {
+        let name = (*name).to_owned();
+        out.push(Student::create(pool, NewStudent { name }).await?);
+    }
+    Ok(out)
+}
+
+/// `add`, then `add_many` and `set` over the same pairs, from both sides: each pair is stored
+/// once, and the counts say how many links are new.
+async fn batch_writes_keep_loopback_links_single<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    loopback_schema(pool).await?;
+    let maths = Course::create(
+        pool,
+        NewCourse {
+            title: "maths".into(),
+        },
+    )
+    .await?;
+    let s = students(pool, &["ada", "bob", "cy"]).await?;
+    let (ada, bob, cy) = (&s[0], &s[1], &s[2]);
+    maths.students().add(pool, bob.id).await?;
+    assert_eq!(maths.students().add_many(pool, [bob.id]).await?, 0);
+    assert_eq!(
+        join_rows(pool).await?,
+        1,
+        "add then add_many stores the pair once"
+    );
+    assert_eq!(maths.students().add_many(pool, [bob.id, cy.id]).await?, 1);
+    assert_eq!(join_rows(pool).await?, 2);
+    bob.courses().add(pool, maths.id).await?;
+    assert_eq!(bob.courses().add_many(pool, [maths.id]).await?, 0);
+    assert_eq!(
+        join_rows(pool).await?,
+        2,
+        "the other side sees the same pairs"
+    );
+    maths.students().set(pool, [ada.id, bob.id, cy.id]).await?;
+    assert_eq!(join_rows(pool).await?, 3);
+    assert_eq!(
+        maths.students().ids(pool).await?,
+        vec![ada.id, bob.id, cy.id]
+    );
+    maths.students().set(pool, [cy.id]).await?;
+    assert_eq!(maths.students().ids(pool).await?, vec![cy.id]);
+    assert_eq!(join_rows(pool).await?, 1);
+    let missing = maths.students().add_many(pool, [ada.id, 999]).await;
+    assert!(missing.unwrap_err().is_not_found(), "no foreign key needed");
+    assert_eq!(join_rows(pool).await?, 1, "nothing written");
+    Ok(())
+}
+
+/// Many tasks link the same pairs of a LoopBack table at once, from both sides and with
+/// every write: each pair is stored once.
+async fn concurrent_links_on_a_loopback_table<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    loopback_schema(pool).await?;
+    let maths = Course::create(
+        pool,
+        NewCourse {
+            title: "maths".into(),
+        },
+    )
+    .await?;
+    let physics = Course::create(
+        pool,
+        NewCourse {
+            title: "physics".into(),
+        },
+    )
+    .await?;
+    let s = students(pool, &["a", "b", "c", "d", "e", "f"]).await?;
+    let ids: Vec<i32> = s.iter().map(|s| s.id).collect();
+    let tasks = (0..12).map(|task| {
+        let (ids, s, courses) = (&ids, &s, [&maths, &physics]);
+        async move {
+            for round in 0..6 {
+                let course = courses[(task + round) % 2];
+                let student = &s[(task * 5 + round) % s.len()];
+                match (task + round) % 4 {
+                    0 => course.students().add(pool, student.id).await?,
+                    1 => student.courses().add(pool, course.id).await?,
+                    2 => course
+                        .students()
+                        .add_many(pool, ids.clone())
+                        .await
+                        .map(|_| ())?,
+                    _ => {
+                        let every_other = ids.iter().copied().step_by(2);
+                        course.students().set(pool, every_other).await?;
+                    }
+                }
+            }
+            Ok::<_, Error>(())
+        }
+    });
+    for result in join_all(tasks).await {
+        result?;
+    }
+    let q = raw::q::<DB>;
+    let duplicated = raw::int(
+        pool,
+        &format!(
+            "SELECT COUNT(*) FROM (SELECT {c}, {s} FROM {j} GROUP BY {c}, {s} HAVING COUNT(*) > 1) AS d",
+            j = q("CourseStudent"),
+            c = q("courseId"),
+            s = q("studentId"),
+        ),
+    )
+    .await?;
+    assert_eq!(duplicated, 0, "no pair is stored twice");
+    Ok(())
+}
+
+/// The seed's tables with primary keys but no foreign keys, as a legacy schema declared with
+/// `through_table` may have them.
+async fn tables_without_foreign_keys<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    let (serial, text) = match DB::DIALECT {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "TEXT"),
+        Dialect::Postgres => (
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            "TEXT",
+        ),
+        Dialect::MySql => ("BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(255)"),
+    };
+    let q = raw::q::<DB>;
+    let statements = [
+        format!(
+            "CREATE TABLE {} ({} {serial}, {} {text} NOT NULL)",
+            q("Assembly"),
+            q("id"),
+            q("name")
+        ),
+        format!(
+            "CREATE TABLE {} ({} {serial}, {} {text} NOT NULL, {} INTEGER)",
+            q("Part"),
+            q("id"),
+            q("part_number"),
+            q("order")
+        ),
+        format!(
+            "CREATE TABLE {} ({a} BIGINT NOT NULL, {p} BIGINT NOT NULL, PRIMARY KEY ({a}, {p}))",
+            q("AssemblyPart"),
+            a = q("assembly_id"),
+            p = q("part_id")
+        ),
+        format!(
+            "CREATE TABLE {} ({p} BIGINT NOT NULL, {s} BIGINT NOT NULL, PRIMARY KEY ({p}, {s}))",
+            q("PartSubparts"),
+            p = q("part_id"),
+            s = q("subpart_id")
+        ),
+    ];
+    for sql in statements {
+        raw::execute(pool, &sql).await?;
+    }
+    Ok(())
+}
+
+/// How many join rows name `id` in any key column.
+async fn links_of<DB: Backend>(pool: &Pool<DB>, id: i64) -> Result<i64> {
+    let q = raw::q::<DB>;
+    let mut total = 0;
+    for (table, column) in [
+        ("AssemblyPart", "part_id"),
+        ("PartSubparts", "part_id"),
+        ("PartSubparts", "subpart_id"),
+    ] {
+        total += raw::int(
+            pool,
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE {} = {id}",
+                q(table),
+                q(column)
+            ),
+        )
+        .await?;
+    }
+    Ok(total)
+}
+
+/// `delete_by_id` and `destroy` remove every link of the deleted row, in every relation its
+/// model declares and on both sides of a self-relation, without foreign keys to do it.
+async fn deleted_rows_take_their_links<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    tables_without_foreign_keys(pool).await?;
+    let kit = Assembly::create(pool, new_assembly("kit")).await?;
+    let other = Assembly::create(pool, new_assembly("other")).await?;
+    let mut parts = Vec::new();
+    for n in ["frame", "wheel", "spoke", "hub"] {
+        parts.push(kit.parts().create(pool, new_part(n)).await?);
+    }
+    let (frame, wheel, spoke, hub) = (&parts[0], &parts[1], &parts[2], &parts[3]);
+    other.parts().add_many(pool, [wheel.id, spoke.id]).await?;
+    frame.subparts().add(pool, wheel.id).await?;
+    wheel.subparts().add_many(pool, [spoke.id, hub.id]).await?;
+    assert_eq!(links_of(pool, wheel.id).await?, 5);
+    assert!(kit.parts().add(pool, 999).await.unwrap_err().is_not_found());
+
+    assert!(Part::delete_by_id(pool, wheel.id).await?);
+    assert_eq!(
+        links_of(pool, wheel.id).await?,
+        0,
+        "no link names the deleted part"
+    );
+    assert_eq!(frame.subparts().ids(pool).await?, Vec::<i64>::new());
+    assert_eq!(other.parts().ids(pool).await?, vec![spoke.id]);
+
+    hub.subparts().add(pool, spoke.id).await?;
+    assert!(kit.parts().destroy(pool, spoke.id).await?);
+    assert_eq!(
+        links_of(pool, spoke.id).await?,
+        0,
+        "destroy takes every link too"
+    );
+    assert_eq!(other.parts().count(pool).await?, 0);
+
+    assert!(Assembly::delete_by_id(pool, kit.id).await?);
+    let q = raw::q::<DB>;
+    let left = raw::int(
+        pool,
+        &format!(
+            "SELECT COUNT(*) FROM {} WHERE {} = {}",
+            q("AssemblyPart"),
+            q("assembly_id"),
+            kit.id
+        ),
+    )
+    .await?;
+    assert_eq!(left, 0, "an owner takes its links too");
+    assert!(
+        !Assembly::delete_by_id(pool, kit.id).await?,
+        "a second delete finds nothing"
+    );
+    let survivors: HashSet<i64> = [frame.id, hub.id].into();
+    for id in survivors {
+        assert!(Part::find_by_id(pool, id).await?.is_some());
+    }
+    Ok(())
+}
+
+habtm_tests::on_every_backend!(
+    batch_writes_keep_loopback_links_single,
+    concurrent_links_on_a_loopback_table,
+    deleted_rows_take_their_links,
+);
