@@ -588,10 +588,146 @@ async fn bad_requests_are_named_and_change_nothing<DB: Backend>(
     Ok(())
 }
 
+/// Bounds past what a database takes and NUL characters are a 400 that says so, and
+/// nothing is written.
+async fn out_of_range_and_nul_are_bad_requests<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let get = |query: &str| {
+        let url = format!("{base}/Assemblies?filter={}", encode(query));
+        let http = http.clone();
+        async move { call(&http, Method::GET, &url, None).await }
+    };
+    for filter in [
+        r#"{"limit": 1e19}"#,
+        r#"{"limit": 10000000000000000000}"#,
+        r#"{"skip": 9223372036854775808}"#,
+    ] {
+        let (status, body) = get(filter).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "INVALID_FILTER"),
+            "{filter}"
+        );
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("larger than 9223372036854775807"),
+            "{message}"
+        );
+    }
+    let (status, _) = get(r#"{"limit": 1e400}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "beyond any number");
+    let (status, _) = get(r#"{"limit": 9223372036854775807, "skip": 1e2}"#).await;
+    assert_eq!(status, StatusCode::OK, "the largest bound is fine");
+
+    let (status, body) = call(
+        &http,
+        Method::POST,
+        &format!("{base}/Assemblies"),
+        Some(r#"{"name": "nul\u0000here"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "INVALID_CHARACTER")
+    );
+    for filter in [
+        r#"{"where": {"name": "a\u0000"}}"#,
+        r#"{"where": {"name": {"inq": ["x", "\u0000"]}}}"#,
+    ] {
+        let (status, body) = get(filter).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "INVALID_CHARACTER"),
+            "{filter}"
+        );
+    }
+    let count = format!(
+        "{base}/Assemblies/count?where={}",
+        encode(r#"{"name": {"like": "\u0000%"}}"#)
+    );
+    let (status, _) = call(&http, Method::GET, &count, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&http, Method::GET, &format!("{base}/Assemblies/%00"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, all) = call(&http, Method::GET, &format!("{base}/Assemblies"), None).await;
+    assert_eq!(all, json!([]), "nothing was written");
+    Ok(())
+}
+
+/// Many clients link, unlink, replace and delete the same rows at once: every answer is one
+/// LoopBack gives for the request (never a 500).
+async fn concurrent_requests_are_answered<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let mut ids = Vec::new();
+    for body in [r#"{"name": "a"}"#, r#"{"name": "b"}"#] {
+        let (_, a) = call(
+            &http,
+            Method::POST,
+            &format!("{base}/Assemblies"),
+            Some(body),
+        )
+        .await;
+        ids.push(a["id"].as_i64().expect("an id"));
+    }
+    let mut parts = Vec::new();
+    for n in 0..6 {
+        let body = format!(r#"{{"partNumber": "P{n}"}}"#);
+        let (_, p) = call(&http, Method::POST, &format!("{base}/Parts"), Some(&body)).await;
+        parts.push(p["id"].as_i64().expect("an id"));
+    }
+    let clients = (0..8usize).map(|client| {
+        let (http, base, ids, parts) = (http.clone(), base.clone(), ids.clone(), parts.clone());
+        async move {
+            let mut statuses = Vec::new();
+            for round in 0..12usize {
+                let a = ids[(client + round) % ids.len()];
+                let p = parts[(client * 7 + round) % parts.len()];
+                let (method, path, body) = match (client + round) % 6 {
+                    0 | 1 => (Method::PUT, format!("/Assemblies/{a}/parts/rel/{p}"), None),
+                    2 => (
+                        Method::DELETE,
+                        format!("/Assemblies/{a}/parts/rel/{p}"),
+                        None,
+                    ),
+                    3 => (Method::PUT, format!("/Parts/{p}/assemblies/rel/{a}"), None),
+                    4 => (
+                        Method::PUT,
+                        format!("/Assemblies/{a}"),
+                        Some(r#"{"name": "renamed"}"#),
+                    ),
+                    _ => (Method::DELETE, format!("/Parts/{p}"), None),
+                };
+                let (status, body) =
+                    call(&http, method.clone(), &format!("{base}{path}"), body).await;
+                statuses.push((status, format!("{method} {path}: {body}")));
+            }
+            statuses
+        }
+    });
+    for statuses in futures::future::join_all(clients).await {
+        for (status, request) in statuses {
+            assert!(
+                [
+                    StatusCode::OK,
+                    StatusCode::NO_CONTENT,
+                    StatusCode::NOT_FOUND
+                ]
+                .contains(&status),
+                "{status} for {request}"
+            );
+        }
+    }
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
     model_endpoints,
     relation_endpoints,
-    bad_requests_are_named_and_change_nothing
+    bad_requests_are_named_and_change_nothing,
+    out_of_range_and_nul_are_bad_requests,
+    concurrent_requests_are_answered,
 );
 
 #[derive(Debug, Clone, PartialEq, Model)]
@@ -686,4 +822,45 @@ async fn linking_with_join_data<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<(
 mod through {
     habtm_tests::on_every_backend!(linking_with_join_data);
     use super::linking_with_join_data;
+}
+
+/// The `rest_server` example, as it runs.
+#[allow(dead_code)]
+#[path = "../../examples/rest_server.rs"]
+mod example;
+
+/// The example server keeps its data for as long as it runs: its one in-memory connection is
+/// never closed for being idle or old, and it answers.
+#[tokio::test]
+async fn the_example_server_keeps_its_data() {
+    let options = example::pool_options();
+    assert_eq!(
+        options.get_idle_timeout(),
+        None,
+        "an idle connection would take the data"
+    );
+    assert_eq!(
+        options.get_max_lifetime(),
+        None,
+        "an old connection would take the data"
+    );
+    assert_eq!(options.get_min_connections(), 1);
+    let pool = options.connect("sqlite::memory:").await.expect("a pool");
+    let app = example::app(pool).await.expect("the app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = Client::new();
+    let (status, _) = call(
+        &http,
+        Method::POST,
+        &format!("{base}/Assemblies"),
+        Some(r#"{"name": "kit"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, all) = call(&http, Method::GET, &format!("{base}/Assemblies"), None).await;
+    assert_eq!(all, json!([{"id": 1, "name": "kit"}]));
 }

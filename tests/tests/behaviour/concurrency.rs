@@ -22,6 +22,39 @@ impl Rng {
     }
 }
 
+/// Links of `AssemblyPart` whose assembly or part does not exist.
+async fn dangling<DB: Backend>(pool: &Pool<DB>) -> Result<i64> {
+    let q = raw::q::<DB>;
+    raw::int(
+        pool,
+        &format!(
+            "SELECT COUNT(*) FROM {j} WHERE {p} NOT IN (SELECT {id} FROM {part}) OR {a} NOT IN (SELECT {id} FROM {asm})",
+            j = q("AssemblyPart"),
+            p = q("part_id"),
+            a = q("assembly_id"),
+            id = q("id"),
+            part = q("Part"),
+            asm = q("Assembly"),
+        ),
+    )
+    .await
+}
+
+/// Pairs of `AssemblyPart` stored more than once.
+async fn duplicated<DB: Backend>(pool: &Pool<DB>) -> Result<i64> {
+    let q = raw::q::<DB>;
+    raw::int(
+        pool,
+        &format!(
+            "SELECT COUNT(*) FROM (SELECT {a}, {p} FROM {j} GROUP BY {a}, {p} HAVING COUNT(*) > 1) AS d",
+            j = q("AssemblyPart"),
+            p = q("part_id"),
+            a = q("assembly_id"),
+        ),
+    )
+    .await
+}
+
 async fn parts<DB: Backend>(pool: &Pool<DB>, n: usize) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -172,32 +205,12 @@ async fn chaos_keeps_every_invariant<DB: Backend>(pool: &Pool<DB>) -> Result<()>
         destroyed.extend(d);
         created.extend(c);
     }
-    let q = raw::q::<DB>;
-    let dangling = raw::int(
-        pool,
-        &format!(
-            "SELECT COUNT(*) FROM {j} WHERE {p} NOT IN (SELECT {id} FROM {part}) OR {a} NOT IN (SELECT {id} FROM {asm})",
-            j = q("AssemblyPart"),
-            p = q("part_id"),
-            a = q("assembly_id"),
-            id = q("id"),
-            part = q("Part"),
-            asm = q("Assembly"),
-        ),
-    )
-    .await?;
-    assert_eq!(dangling, 0, "no link points at a missing row");
-    let duplicated = raw::int(
-        pool,
-        &format!(
-            "SELECT COUNT(*) FROM (SELECT {a}, {p} FROM {j} GROUP BY {a}, {p} HAVING COUNT(*) > 1) AS d",
-            j = q("AssemblyPart"),
-            p = q("part_id"),
-            a = q("assembly_id"),
-        ),
-    )
-    .await?;
-    assert_eq!(duplicated, 0);
+    assert_eq!(
+        dangling::<DB>(pool).await?,
+        0,
+        "no link points at a missing row"
+    );
+    assert_eq!(duplicated::<DB>(pool).await?, 0);
     for id in &destroyed {
         assert_eq!(
             Part::find_by_id(pool, *id).await?,
@@ -216,11 +229,105 @@ async fn chaos_keeps_every_invariant<DB: Backend>(pool: &Pool<DB>) -> Result<()>
     Ok(())
 }
 
+/// `add` of a pair that another task keeps removing: every `add` succeeds (it never answers
+/// `NotFound` for rows that exist), and every `remove` says whether it removed a link.
+async fn add_and_remove_of_one_pair<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    schema(pool).await?;
+    let kit = Assembly::create(pool, new_assembly("kit")).await?;
+    let bolt = Part::create(pool, new_part("bolt")).await?;
+    let tasks = (0..8).map(|task| {
+        let kit = kit.parts();
+        async move {
+            for _ in 0..40 {
+                if task % 2 == 0 {
+                    kit.add(pool, bolt.id).await?;
+                } else {
+                    kit.remove(pool, bolt.id).await?;
+                }
+            }
+            Ok::<_, Error>(())
+        }
+    });
+    for result in join_all(tasks).await {
+        result?;
+    }
+    assert!(kit.parts().count(pool).await? <= 1);
+    Ok(())
+}
+
+/// Writers on both sides of one relation at once, with `save` and `delete_by_id` of the rows
+/// involved: nothing but `NotFound` for a row another task deleted reaches the caller.
+async fn both_sides_and_the_rows_themselves<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    schema(pool).await?;
+    let mut assemblies = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        assemblies.push(Assembly::create(pool, new_assembly(name)).await?);
+    }
+    let ids = parts(pool, 16).await?;
+    let tasks = (0..10u64).map(|task| {
+        let (assemblies, ids) = (&assemblies, &ids);
+        async move {
+            let mut rng = Rng(task * 104_729 + 7);
+            for _ in 0..16 {
+                let assembly = &assemblies[rng.next(assemblies.len() as u64) as usize];
+                let part = ids[rng.next(ids.len() as u64) as usize];
+                let some: Vec<i64> = (0..rng.next(5))
+                    .map(|_| ids[rng.next(ids.len() as u64) as usize])
+                    .collect();
+                let outcome = match rng.next(9) {
+                    0 => assembly.parts().add(pool, part).await,
+                    1 => Part::subparts_of(part).add(pool, ids[0]).await,
+                    2 => assembly.parts().set(pool, some).await,
+                    3 => Part::assemblies_of(part).add(pool, assembly.id).await,
+                    4 => {
+                        Part::assemblies_of(part)
+                            .set(
+                                pool,
+                                assemblies.iter().map(|a| a.id).take(rng.next(4) as usize),
+                            )
+                            .await
+                    }
+                    5 => assembly.save(pool).await,
+                    6 => Part::find_by_id(pool, part)
+                        .await
+                        .and_then(|found| match found {
+                            Some(p) => Ok(p),
+                            None => Err(Error::NotFound {
+                                model: "Part",
+                                id: part.to_string(),
+                            }),
+                        })
+                        .map(|_| ()),
+                    7 => assembly.parts().remove_many(pool, some).await.map(|_| ()),
+                    _ => Part::delete_by_id(pool, part).await.map(|_| ()),
+                };
+                match outcome {
+                    Ok(()) | Err(Error::NotFound { model: "Part", .. }) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok::<_, Error>(())
+        }
+    });
+    for result in join_all(tasks).await {
+        result?;
+    }
+    assert_eq!(
+        dangling::<DB>(pool).await?,
+        0,
+        "no link points at a missing row"
+    );
+    assert_eq!(duplicated::<DB>(pool).await?, 0);
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
     concurrent_adds_lose_nothing,
     concurrent_removes_remove_exactly_those,
     concurrent_sets_end_in_one_requested_set,
     chaos_keeps_every_invariant,
+    add_and_remove_of_one_pair,
+    both_sides_and_the_rows_themselves,
 );
 
 /// Futures of relation methods are `Send`: they run on `tokio::spawn`.

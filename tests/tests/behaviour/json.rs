@@ -239,6 +239,61 @@ async fn bad_filters_are_named<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
         m(r#"{"where": {"or": {"id": 1}}}"#),
         "where.or: expected an array of conditions, found an object"
     );
+    assert_eq!(
+        m(r#"{"limit": 1e19}"#),
+        "limit: 1e+19 is larger than 9223372036854775807, the largest limit a database takes"
+    );
+    assert_eq!(
+        m(r#"{"where": {"partNumber": {"like": "a\u0000"}}}"#),
+        "where.partNumber.like: a NUL character (\\u0000) is not accepted in a value"
+    );
+    Ok(())
+}
+
+/// A column type whose `Serialize` fails for some values.
+#[derive(Debug, Clone, Copy, PartialEq, habtm::sqlx::Type, serde::Deserialize)]
+#[sqlx(transparent)]
+pub struct Reading(pub f64);
+
+impl serde::Serialize for Reading {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        if self.0.is_finite() {
+            serializer.serialize_f64(self.0)
+        } else {
+            Err(serde::ser::Error::custom("not a finite number"))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, habtm::Model)]
+pub struct Sensor {
+    pub id: i64,
+    pub reading: Reading,
+}
+
+/// A field whose `Serialize` fails makes the row's JSON an error that names it, not `null`.
+async fn serialization_failures_are_errors<DB: Backend>(_pool: &Pool<DB>) -> Result<()> {
+    use habtm::Model;
+    let fine = Sensor {
+        id: 1,
+        reading: Reading(2.5),
+    };
+    assert_eq!(
+        serde_json::Value::Object(fine.to_json().expect("JSON")),
+        serde_json::json!({"id": 1, "reading": 2.5})
+    );
+    let broken = Sensor {
+        id: 2,
+        reading: Reading(f64::NAN),
+    };
+    let message = broken.to_json().unwrap_err();
+    assert!(
+        message.contains("`reading`") && message.contains("not a finite number"),
+        "{message}"
+    );
     Ok(())
 }
 
@@ -247,4 +302,5 @@ habtm_tests::on_every_backend!(
     every_operator,
     fields_read_only_some_columns,
     bad_filters_are_named,
+    serialization_failures_are_errors,
 );

@@ -175,3 +175,105 @@ habtm_tests::on_every_backend!(
     reserved_words_as_columns,
     string_keys,
 );
+
+/// `create` on a connection that may insert but not read the table back (a user with INSERT
+/// and no SELECT privilege): it fails, and no row is left for a retry to duplicate. MySQL
+/// writes and reads back in one transaction; PostgreSQL's `INSERT ... RETURNING` is one
+/// statement. SQLite has no privileges.
+mod write_only {
+    use std::str::FromStr;
+
+    use habtm::sqlx::{self, Connection};
+    use habtm_tests::raw;
+
+    use super::*;
+
+    async fn create_is_all_or_nothing<DB: Backend>(
+        pool: &Pool<DB>,
+        writer: &mut DB::Connection,
+    ) -> Result<()>
+    where
+        for<'c> &'c mut DB::Connection: habtm::Db<Database = DB>,
+    {
+        let error = Part::create(&mut *writer, new_part("lonely"))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Database { .. }), "{error}");
+        assert_eq!(
+            raw::count_rows(pool, "Part").await?,
+            0,
+            "no row left behind"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn mysql() {
+        habtm_tests::run::<sqlx::MySql, _, _>("mysql_write_only", |pool| async move {
+            schema(&pool).await?;
+            let database = raw::texts(&pool, "SELECT DATABASE()", 1)
+                .await?
+                .remove(0)
+                .remove(0);
+            let user = format!("w{}", database.len() + std::process::id() as usize);
+            raw::execute(&pool, &format!("DROP USER IF EXISTS '{user}'@'%'")).await?;
+            raw::execute(
+                &pool,
+                &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'writer'"),
+            )
+            .await?;
+            raw::execute(
+                &pool,
+                &format!("GRANT INSERT ON `{database}`.`Part` TO '{user}'@'%'"),
+            )
+            .await?;
+            let url = std::env::var("HABTM_TEST_MYSQL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+            let options = sqlx::mysql::MySqlConnectOptions::from_str(&url)?
+                .username(&user)
+                .password("writer")
+                .database(&database);
+            let mut writer = sqlx::MySqlConnection::connect_with(&options).await?;
+            let result = create_is_all_or_nothing(&pool, &mut writer).await;
+            raw::execute(&pool, &format!("DROP USER '{user}'@'%'")).await?;
+            result
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        habtm_tests::run::<sqlx::Postgres, _, _>("postgres_write_only", |pool| async move {
+            schema(&pool).await?;
+            let schema_name = raw::texts(&pool, "SELECT current_schema()::text", 1)
+                .await?
+                .remove(0)
+                .remove(0);
+            let role = format!("w_{schema_name}");
+            raw::execute(&pool, &format!("CREATE ROLE \"{role}\"")).await?;
+            for grant in [
+                format!("GRANT USAGE ON SCHEMA \"{schema_name}\" TO \"{role}\""),
+                format!("GRANT INSERT ON \"{schema_name}\".\"Part\" TO \"{role}\""),
+                format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema_name}\" TO \"{role}\""),
+            ] {
+                raw::execute(&pool, &grant).await?;
+            }
+            let mut writer = pool.acquire().await?;
+            raw_on(&mut writer, &format!("SET ROLE \"{role}\"")).await?;
+            let result = create_is_all_or_nothing(&pool, &mut writer).await;
+            raw_on(&mut writer, "RESET ROLE").await?;
+            drop(writer);
+            raw::execute(&pool, &format!("DROP OWNED BY \"{role}\"")).await?;
+            raw::execute(&pool, &format!("DROP ROLE \"{role}\"")).await?;
+            result
+        })
+        .await;
+    }
+
+    async fn raw_on(conn: &mut sqlx::PgConnection, sql: &str) -> Result<()> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
