@@ -73,6 +73,17 @@ impl Dialect {
         matches!(self, Dialect::Sqlite | Dialect::Postgres)
     }
 
+    /// How many places an `IN (...)` list of `n` ids gets in a statement built for one call:
+    /// on MySQL, the next power of two (the last id repeated), so that few texts exist and
+    /// stay in the connection's statement cache (see [`Backend::execute_once`]); elsewhere
+    /// `n`.
+    pub(crate) const fn padded(self, n: usize) -> usize {
+        match self {
+            Dialect::MySql => n.next_power_of_two(),
+            Dialect::Sqlite | Dialect::Postgres => n,
+        }
+    }
+
     /// How many bind parameters one statement may carry.
     pub const fn max_binds(self) -> usize {
         match self {
@@ -180,9 +191,14 @@ pub trait Backend: Database + sealed::Sealed {
         args: Self::Arguments,
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
 
-    /// Runs a statement built for one call (its text depends on how many ids it carries)
-    /// without keeping it prepared: PostgreSQL would otherwise switch such a statement to a
-    /// generic plan after five runs, and check a long `IN (...)` list row by row.
+    /// Runs a statement built for one call (its text depends on how many ids it carries).
+    ///
+    /// PostgreSQL and SQLite do not keep it prepared: PostgreSQL would otherwise switch such a
+    /// statement to a generic plan after five runs, and check a long `IN (...)` list row by
+    /// row. MySQL keeps it, in the connection's statement cache: sqlx closes an unkept
+    /// statement with a packet the server does not answer, which holds the next request back
+    /// by TCP's delayed acknowledgement (40 ms); [`Dialect::padded`] keeps the number of such
+    /// texts small.
     fn execute_once<'c>(
         conn: &'c mut Self::Connection,
         sql: SqlStr,
@@ -317,7 +333,7 @@ macro_rules! backend {
             ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c {
                 async move {
                     let result = sqlx::query_with(sql, args)
-                        .persistent(false)
+                        .persistent($dialect == Dialect::MySql)
                         .execute(conn)
                         .await?;
                     Ok(result.rows_affected())
@@ -330,7 +346,7 @@ macro_rules! backend {
                 args: $args,
             ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send + 'c {
                 sqlx::query_with(sql, args)
-                    .persistent(false)
+                    .persistent($dialect == Dialect::MySql)
                     .fetch_all(conn)
             }
 

@@ -78,6 +78,8 @@ async fn fill_one<DB: Backend>(
     conn: &mut DB::Connection,
     list: &TempList,
 ) -> Result<(), sqlx::Error> {
+    // A call that was cancelled may have left the table behind.
+    drop_lists::<DB>(conn, std::slice::from_ref(list)).await;
     let dialect = DB::DIALECT;
     let mut w = SqlWriter::new(dialect);
     w.push(match dialect {

@@ -1,7 +1,6 @@
 //! Building SQL text: quoted names, placeholders, column lists, and the per-dialect cache
 //! that makes fixed statements a one-time cost.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::backend::Dialect;
@@ -18,7 +17,7 @@ pub(crate) struct SqlWriter {
 
 /// A list of values too long for parameters, in a temporary table of one column `v`.
 pub(crate) struct TempList {
-    /// The table's name, unique in the process.
+    /// The table's name, unique in its statement.
     pub(crate) table: String,
     /// The type of `v`.
     pub(crate) column_type: String,
@@ -121,10 +120,11 @@ impl SqlWriter {
     }
 
     /// `(SELECT "v" FROM <temporary table>)`: a list read from a table that is filled before
-    /// the statement runs and dropped after it.
+    /// the statement runs and dropped after it. The tables of a statement are numbered from
+    /// 0, so that its text repeats (and stays prepared) from one call to the next; a
+    /// connection runs one statement at a time.
     pub(crate) fn temp_list(&mut self, values: Arc<dyn DynList>, column_type: String) -> &mut Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let table = format!("habtm_list_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let table = format!("habtm_list_{}", self.lists.len());
         self.push("(SELECT ")
             .ident("v")
             .push(" FROM ")

@@ -13,7 +13,7 @@ use crate::model::{self, Model, bind};
 use crate::retry::{begin, retrying};
 use crate::sql::SqlWriter;
 
-use super::{Related, chunk_rows, distinct};
+use super::{Related, bind_padded, chunk_rows, distinct};
 
 impl<O: Model, T: Model> Related<O, T> {
     /// Links every row in `ids`, in one transaction: all are linked, or (when one does not
@@ -180,17 +180,16 @@ impl<O: Model, T: Model> Related<O, T> {
                 .ident(id)
                 .push(" FROM ")
                 .ident(target.table);
+            let places = DB::DIALECT.padded(chunk.len());
             w.push(" WHERE ")
                 .ident(id)
                 .push(" IN ")
-                .param_list(chunk.len())
+                .param_list(places)
                 .push(" ORDER BY ")
                 .ident(id)
                 .push(DB::DIALECT.lock_clause(lock));
             let mut args = DB::Arguments::default();
-            for id in chunk {
-                bind::<DB, _>(&mut args, id)?;
-            }
+            bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
             let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
             if rows.len() == chunk.len() {
@@ -247,13 +246,10 @@ impl<O: Model, T: Model> Related<O, T> {
                 .push(" FROM ")
                 .ident(target.table)
                 .push(" AS t WHERE ");
-            w.qualified("t", target_id)
-                .push(" IN ")
-                .param_list(chunk.len());
+            let places = dialect.padded(chunk.len());
+            w.qualified("t", target_id).push(" IN ").param_list(places);
             let mut args = self.owner_args::<DB>()?;
-            for id in chunk {
-                bind::<DB, _>(&mut args, id)?;
-            }
+            bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
             if dialect == Dialect::Sqlite || guarded {
                 w.push(" AND NOT EXISTS (SELECT 1 FROM ")
                     .ident(join_table)
@@ -299,11 +295,10 @@ impl<O: Model, T: Model> Related<O, T> {
             .eq_param(self.rel.owner_key)
             .push(" AND ")
             .ident(self.rel.target_key);
-        w.push(" IN ").param_list(chunk.len());
+        let places = DB::DIALECT.padded(chunk.len());
+        w.push(" IN ").param_list(places);
         let mut args = self.owner_args::<DB>()?;
-        for id in chunk {
-            bind::<DB, _>(&mut args, id)?;
-        }
+        bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
         let sql = AssertSqlSafe(w.finish()).into_sql_str();
         let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
         let linked: HashSet<T::Id> = rows
@@ -346,14 +341,13 @@ impl<O: Model, T: Model> Related<O, T> {
                 .ident(self.rel.table())
                 .push(" WHERE ")
                 .eq_param(self.rel.owner_key);
+            let places = DB::DIALECT.padded(chunk.len());
             w.push(" AND ")
                 .ident(self.rel.target_key)
                 .push(" IN ")
-                .param_list(chunk.len());
+                .param_list(places);
             let mut args = self.owner_args::<DB>()?;
-            for id in chunk {
-                bind::<DB, _>(&mut args, id)?;
-            }
+            bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
             removed += DB::execute_once(conn, sql, args).await.at(op)?;
         }

@@ -7,11 +7,11 @@ use crate::backend::Backend;
 use crate::db::Db;
 use crate::error::{Context, Result};
 use crate::filter::Filter;
-use crate::model::{Model, bind};
+use crate::model::Model;
 use crate::run;
 use crate::sql::SqlWriter;
 
-use super::{MAX_CHUNK_ROWS, RelationDef, distinct};
+use super::{MAX_CHUNK_ROWS, RelationDef, bind_padded, distinct};
 
 /// LoopBack's `include`: the related rows of many owners, in as many statements as the bind
 /// limit requires (one for up to 10,000 owners), aligned with `owners`.
@@ -93,13 +93,12 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         .qualified("j", rel.target_key)
         .push(" = ")
         .qualified("t", target.id_column().name);
+    let places = DB::DIALECT.padded(owners.len());
     w.push(" WHERE ")
         .qualified("j", rel.owner_key)
         .push(" IN ")
-        .param_list(owners.len());
-    for id in owners {
-        bind::<DB, _>(&mut args, *id)?;
-    }
+        .param_list(places);
+    bind_padded::<DB, O::Id>(&mut args, owners, places)?;
     filter.write_where::<DB>(&mut w, &mut args, " AND ")?;
     if windowed {
         let skip = filter.skip_value().unwrap_or(0);

@@ -77,6 +77,20 @@ fn chunk_rows(dialect: Dialect, binds_per_row: usize) -> usize {
     (dialect.max_binds() / binds_per_row).min(MAX_CHUNK_ROWS)
 }
 
+/// Binds `ids` into an `IN` list of `places` parameters (see
+/// [`Dialect::padded`](crate::Dialect)), repeating the last id in the places beyond them.
+fn bind_padded<DB: Backend, I: crate::value::SqlType>(
+    args: &mut DB::Arguments,
+    ids: &[impl std::borrow::Borrow<I>],
+    places: usize,
+) -> Result<()> {
+    let extra = std::iter::repeat_n(ids.last(), places - ids.len()).flatten();
+    for id in ids.iter().chain(extra) {
+        bind::<DB, I>(args, id.borrow())?;
+    }
+    Ok(())
+}
+
 /// Ids without repeats, in first-seen order.
 fn distinct<I: Clone + Eq + std::hash::Hash>(ids: impl IntoIterator<Item = I>) -> Vec<I> {
     let mut seen = HashSet::new();
