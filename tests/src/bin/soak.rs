@@ -172,7 +172,9 @@ impl Rng {
 struct World {
     shared: Vec<i64>,
     stable: Vec<i64>,
-    doomed: Vec<i64>,
+    /// Parts that calls delete, and new ones that calls create, so that deletions go on for
+    /// the whole run.
+    doomed: Mutex<Vec<i64>>,
     courses: Vec<i64>,
     students: Vec<i64>,
 }
@@ -209,7 +211,7 @@ async fn setup<DB: Backend>(pool: &Pool<DB>, tasks: u64) -> habtm::Result<(World
     let mut world = World {
         shared: Vec::new(),
         stable: Vec::new(),
-        doomed: Vec::new(),
+        doomed: Mutex::new(Vec::new()),
         courses: Vec::new(),
         students: Vec::new(),
     };
@@ -258,7 +260,7 @@ async fn setup<DB: Backend>(pool: &Pool<DB>, tasks: u64) -> habtm::Result<(World
         );
     }
     for n in 0..200 {
-        world.doomed.push(
+        world.doomed.get_mut().expect("doomed").push(
             Part::create(
                 pool,
                 NewPart {
@@ -285,7 +287,7 @@ async fn setup<DB: Backend>(pool: &Pool<DB>, tasks: u64) -> habtm::Result<(World
 }
 
 /// The calls the tasks make, by name; `task` makes call `i` for `CALLS[i]`.
-const CALLS: [&str; 20] = [
+const CALLS: [&str; 21] = [
     "owned.add",
     "owned.remove",
     "owned.set",
@@ -301,6 +303,7 @@ const CALLS: [&str; 20] = [
     "part.assemblies.add",
     "part.assemblies.set",
     "Part::delete_by_id",
+    "Part::create",
     "Assembly::save",
     "loopback.add",
     "loopback.set",
@@ -327,7 +330,11 @@ async fn task<DB: Backend>(
     while Instant::now() < deadline && !allowed.is_empty() {
         let call = allowed[rng.below(allowed.len())];
         let stable = pick(&mut rng, &world.stable);
-        let doomed = pick(&mut rng, &world.doomed);
+        let doomed = {
+            let doomed = world.doomed.lock().expect("doomed");
+            pick(&mut rng, &doomed)
+        };
+        let keep = |part: Part| world.doomed.lock().expect("doomed").push(part.id);
         let shared_id = pick(&mut rng, &world.shared);
         let shared = Assembly::parts_of(shared_id);
         let some: Vec<i64> = (0..rng.below(6))
@@ -375,7 +382,7 @@ async fn task<DB: Backend>(
                     },
                 )
                 .await
-                .map(|_| ()),
+                .map(keep),
             10 => shared.destroy(&pool, doomed).await.map(|_| ()),
             11 => shared
                 .update_by_id(&pool, stable, renamed())
@@ -387,10 +394,18 @@ async fn task<DB: Backend>(
                 Part::assemblies_of(doomed).set(&pool, first_two).await
             }
             14 => Part::delete_by_id(&pool, doomed).await.map(|_| ()),
-            15 => owned.save(&pool).await,
-            16 => course.add(&pool, student).await,
-            17 => course.set(&pool, students).await,
-            18 => {
+            15 => Part::create(
+                &pool,
+                NewPart {
+                    part_number: "doomed".into(),
+                },
+            )
+            .await
+            .map(keep),
+            16 => owned.save(&pool).await,
+            17 => course.add(&pool, student).await,
+            18 => course.set(&pool, students).await,
+            19 => {
                 let first_three = world.courses.iter().copied().take(3);
                 Student::courses_of(student)
                     .add_many(&pool, first_three)
