@@ -398,9 +398,7 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(
 
 /// `Model::create`: inserts one row and returns it as stored: one `INSERT ... RETURNING`, or
 /// on MySQL an `INSERT` and a `SELECT` in one transaction.
-pub async fn create<M: Model, A: Db>(db: A, new: M::New) -> Result<M>
-where
-{
+pub async fn create<M: Model, A: Db>(db: A, new: M::New) -> Result<M> {
     let op = op::<M>("create");
     let mut conn = db.connection().await.at(op)?;
     retrying!(
@@ -426,9 +424,7 @@ async fn create_on<M: Model, DB: Backend>(
 }
 
 /// `Model::find_by_id`: the row with this id, if any.
-pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>>
-where
-{
+pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>> {
     let op = op::<M>("find_by_id");
     let mut conn = db.connection().await.at(op)?;
     let sql = fixed(&statements::<M, A::Database>().find_by_id);
@@ -441,9 +437,7 @@ where
 }
 
 /// `Model::find`: the rows matching `filter`, ordered by id unless it orders them.
-pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>>
-where
-{
+pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>> {
     let op = op::<M>("find");
     let select = &statements::<M, A::Database>().select;
     let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 0);
@@ -457,9 +451,7 @@ where
 
 /// `model.save()`: writes every column of `model` to its row, which must exist: one
 /// `UPDATE`.
-pub async fn save<M: Model, A: Db>(db: A, model: &M) -> Result<()>
-where
-{
+pub async fn save<M: Model, A: Db>(db: A, model: &M) -> Result<()> {
     let op = op::<M>("save");
     let mut conn = db.connection().await.at(op)?;
     let sql = &statements::<M, A::Database>().update;
@@ -488,9 +480,7 @@ where
 /// `Model::delete_by_id`: deletes the row and its links in every relation the model declares,
 /// in one transaction (whether or not the join tables have foreign keys). Returns whether a
 /// row was deleted.
-pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool>
-where
-{
+pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
     let op = op::<M>("delete_by_id");
     let mut conn = db.connection().await.at(op)?;
     retrying!(
@@ -542,9 +532,7 @@ pub(crate) fn projection(def: &ModelDef, dialect: Dialect, mask: &[bool]) -> Str
 }
 
 /// `Model::select`: the rows matching `filter`, reading only its `fields`.
-pub async fn select<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M::Partial>>
-where
-{
+pub async fn select<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M::Partial>> {
     let op = op::<M>("select");
     let def = M::def();
     let dialect = <A::Database as Backend>::DIALECT;
@@ -569,17 +557,13 @@ where
 }
 
 /// Whether the row with this id exists.
-pub async fn exists<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool>
-where
-{
+pub async fn exists<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
     let mut conn = db.connection().await.at(op::<M>("exists"))?;
     exists_on::<M, A::Database>(&mut conn, id).await
 }
 
 /// How many rows match `filter`'s conditions.
-pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64>
-where
-{
+pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     let op = op::<M>("count");
     let def = M::def();
     let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
@@ -602,9 +586,7 @@ where
 /// Writes `new`'s values (all but the id) to the row with this id; the row as stored, or
 /// `None` if there is none: one `UPDATE ... RETURNING`, or on MySQL an `UPDATE` and a
 /// `SELECT` in one transaction.
-pub async fn update<M: Model, A: Db>(db: A, id: &M::Id, new: &M::New) -> Result<Option<M>>
-where
-{
+pub async fn update<M: Model, A: Db>(db: A, id: &M::Id, new: &M::New) -> Result<Option<M>> {
     let op = op::<M>("update");
     let mut conn = db.connection().await.at(op)?;
     retrying!(
@@ -647,9 +629,7 @@ async fn update_on<M: Model, DB: Backend>(
 }
 
 /// Inserts every row of `news` in one transaction: all or none. Returns them as stored.
-pub async fn create_many<M: Model, A: Db>(db: A, news: &[M::New]) -> Result<Vec<M>>
-where
-{
+pub async fn create_many<M: Model, A: Db>(db: A, news: &[M::New]) -> Result<Vec<M>> {
     let op = op::<M>("create_many");
     let mut conn = db.connection().await.at(op)?;
     retrying!(

@@ -8,20 +8,34 @@ pub struct Sql {
     pub all: &'static str,
     pub find_by_id: &'static str,
     pub count: &'static str,
-    /// Links an existing part: binds owner, part, owner, owner, part.
+    /// Links an existing part in one statement that reads both rows and skips an existing
+    /// link: binds owner, part. SQLite writes the link or nothing; PostgreSQL answers one row:
+    /// how many links it wrote, whether the owner exists, whether the part exists.
     pub add: &'static str,
+    /// How many rows have the owner's id and the part's (0 or 1 each): binds owner, part.
+    /// Run when SQLite's `add` wrote nothing, to tell a link that exists from a missing row.
+    pub parents: &'static str,
     /// Links a new part: binds part, owner.
     pub link_new: &'static str,
     pub remove: &'static str,
     pub exists: &'static str,
     pub ids: &'static str,
     pub insert_part: &'static str,
-    /// Locks the owner's row for the rest of the transaction.
-    pub lock: &'static str,
+    /// Keeps the owner's row from being deleted until the transaction ends (`add_many`).
+    pub share_owner: &'static str,
+    /// Locks the owner's row against other writers of its links (`set`).
+    pub lock_owner: &'static str,
 }
 
 /// The linked parts: a semi-join, so that a part linked twice comes back once.
 const FROM_LINKED: &str = r#" FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart" AS j WHERE j."assembly_id" = ?)"#;
+
+/// The link of owner and part, read from both rows: nothing when one is missing.
+const LINK_BOTH: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT o."id", t."id" FROM "Assembly" AS o, "Part" AS t WHERE o."id" = ? AND t."id" = ?"#;
+
+/// The owner's row, to lock; SQLite takes no row locks (its transaction holds the database's
+/// write lock from `BEGIN IMMEDIATE`), so the statement only tells whether the row exists.
+const OWNER_ROW: &str = r#"SELECT 1 FROM "Assembly" WHERE "id" = ?"#;
 
 impl Sql {
     pub fn new(pg: bool) -> Sql {
@@ -31,12 +45,23 @@ impl Sql {
             all: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} ORDER BY t."id""#)),
             find_by_id: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} AND t."id" = ?"#)),
             count: fixed(format!("SELECT COUNT(*){FROM_LINKED}")),
-            add: fixed(
-                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, t."id" FROM "Part" AS t WHERE t."id" = ? AND EXISTS (SELECT 1 FROM "Assembly" AS o WHERE o."id" = ?) AND NOT EXISTS (SELECT 1 FROM "AssemblyPart" AS l WHERE l."assembly_id" = ? AND l."part_id" = ?) ON CONFLICT DO NOTHING"#.into(),
+            add: fixed(if pg {
+                // The answer reads the two ids again, by number ($1, $2).
+                format!(
+                    r#"WITH linked AS ({LINK_BOTH} FOR KEY SHARE OF o, t ON CONFLICT DO NOTHING RETURNING 1) SELECT (SELECT COUNT(*) FROM linked), EXISTS (SELECT 1 FROM "Assembly" WHERE "id" = $1), EXISTS (SELECT 1 FROM "Part" WHERE "id" = $2)"#
+                )
+            } else {
+                format!(
+                    r#"{LINK_BOTH} AND NOT EXISTS (SELECT 1 FROM "AssemblyPart" AS l WHERE l."assembly_id" = o."id" AND l."part_id" = t."id") ON CONFLICT DO NOTHING"#
+                )
+            }),
+            parents: fixed(
+                r#"SELECT (SELECT COUNT(*) FROM "Assembly" WHERE "id" = ?), (SELECT COUNT(*) FROM "Part" WHERE "id" = ?)"#.into(),
             ),
-            link_new: fixed(
-                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" = ?"#.into(),
-            ),
+            link_new: fixed(format!(
+                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" = ?{}"#,
+                key_share(pg)
+            )),
             remove: fixed(
                 r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?"#.into(),
             ),
@@ -50,11 +75,11 @@ impl Sql {
                 r#"INSERT INTO "Part" ("part_number") VALUES (?) RETURNING "id", "part_number""#
                     .into(),
             ),
-            lock: fixed(if pg {
-                r#"SELECT 1 FROM "Assembly" WHERE "id" = ? FOR UPDATE"#.into()
-            } else {
-                r#"UPDATE "Assembly" SET "id" = "id" WHERE "id" = ?"#.into()
-            }),
+            share_owner: fixed(format!("{OWNER_ROW}{}", key_share(pg))),
+            lock_owner: fixed(format!(
+                "{OWNER_ROW}{}",
+                if pg { " FOR NO KEY UPDATE" } else { "" }
+            )),
         }
     }
 
@@ -80,20 +105,41 @@ impl Sql {
         w.sql
     }
 
-    /// Which of `n` part ids exist, locking them against deletion.
-    pub fn existing_parts(&self, n: usize) -> String {
+    /// Which of `n` part ids exist, in ascending order, keeping them from being deleted until
+    /// the links are written.
+    pub fn lock_parts(&self, n: usize) -> String {
         let mut w = Writer::new(self.pg);
         w.push(r#"SELECT "id" FROM "Part" WHERE "id" IN "#);
         w.list(n);
-        // Keeps them from being deleted until the links are written.
-        if self.pg {
-            w.push(" FOR KEY SHARE");
-        }
+        w.push(r#" ORDER BY "id""#);
+        w.push(key_share(self.pg));
         w.sql
     }
 
-    /// Links one owner to `n` parts, skipping existing links: binds owner, part pairs.
+    /// Links one owner to `n` parts (which exist), skipping existing links, in ascending part
+    /// order: binds owner, the parts, and on SQLite the owner again.
     pub fn insert_links(&self, n: usize) -> String {
+        let mut w = Writer::new(self.pg);
+        w.push(r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT "#);
+        w.param();
+        w.push(r#", t."id" FROM "Part" AS t WHERE t."id" IN "#);
+        w.list(n);
+        // habtm skips existing pairs by hand on SQLite, which it never asks whether the join
+        // table has a unique key; PostgreSQL's catalog said this one has.
+        if !self.pg {
+            w.push(
+                r#" AND NOT EXISTS (SELECT 1 FROM "AssemblyPart" AS l WHERE l."assembly_id" = "#,
+            );
+            w.param();
+            w.push(r#" AND l."part_id" = t."id")"#);
+        }
+        w.push(r#" ORDER BY t."id" ON CONFLICT DO NOTHING"#);
+        w.sql
+    }
+
+    /// A plain multi-row insert of one owner's links to `n` parts, skipping existing links:
+    /// binds owner, part pairs.
+    pub fn insert_values(&self, n: usize) -> String {
         let mut w = Writer::new(self.pg);
         w.push(r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") VALUES "#);
         for i in 0..n {
@@ -157,6 +203,11 @@ impl Writer {
         }
         self.sql.push(')');
     }
+}
+
+/// PostgreSQL's lock that keeps a row from being deleted while a link to it is written.
+fn key_share(pg: bool) -> &'static str {
+    if pg { " FOR KEY SHARE" } else { "" }
 }
 
 /// `text` with its `?` placeholders numbered `$1, $2, ...` when `pg`.

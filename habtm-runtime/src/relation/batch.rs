@@ -290,15 +290,9 @@ impl<O: Model, T: Model> Related<O, T> {
         w.push("SELECT ")
             .ident(self.rel.target_key)
             .push(" FROM ")
-            .ident(join_table);
-        w.push(" WHERE ")
-            .eq_param(self.rel.owner_key)
-            .push(" AND ")
-            .ident(self.rel.target_key);
-        let places = DB::DIALECT.padded(chunk.len());
-        w.push(" IN ").param_list(places);
-        let mut args = self.owner_args::<DB>()?;
-        bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
+            .ident(join_table)
+            .push(" WHERE ");
+        let args = self.links_among::<DB>(&mut w, chunk)?;
         let sql = AssertSqlSafe(w.finish()).into_sql_str();
         let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
         let linked: HashSet<T::Id> = rows
@@ -327,6 +321,24 @@ impl<O: Model, T: Model> Related<O, T> {
         DB::execute_once(conn, sql, args).await.at(op)
     }
 
+    /// Writes `"<owner key>" = ? AND "<target key>" IN (...)`, the owner's links among
+    /// `chunk`, and returns its arguments.
+    fn links_among<DB: Backend>(
+        &self,
+        w: &mut SqlWriter,
+        chunk: &[T::Id],
+    ) -> Result<DB::Arguments> {
+        let places = DB::DIALECT.padded(chunk.len());
+        w.eq_param(self.rel.owner_key)
+            .push(" AND ")
+            .ident(self.rel.target_key)
+            .push(" IN ")
+            .param_list(places);
+        let mut args = self.owner_args::<DB>()?;
+        bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
+        Ok(args)
+    }
+
     /// Deletes the links to `ids` (distinct). Returns how many were removed.
     async fn delete_links<DB: Backend>(
         &self,
@@ -339,15 +351,8 @@ impl<O: Model, T: Model> Related<O, T> {
             let mut w = SqlWriter::new(DB::DIALECT);
             w.push("DELETE FROM ")
                 .ident(self.rel.table())
-                .push(" WHERE ")
-                .eq_param(self.rel.owner_key);
-            let places = DB::DIALECT.padded(chunk.len());
-            w.push(" AND ")
-                .ident(self.rel.target_key)
-                .push(" IN ")
-                .param_list(places);
-            let mut args = self.owner_args::<DB>()?;
-            bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
+                .push(" WHERE ");
+            let args = self.links_among::<DB>(&mut w, chunk)?;
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
             removed += DB::execute_once(conn, sql, args).await.at(op)?;
         }
