@@ -67,8 +67,48 @@
 //!   `add_many` and `remove_many`.
 //!
 //! Every method takes `db`: a `&Pool`, a `&mut PoolConnection`, a `&mut` connection, or a
-//! transaction as `&mut *tx`. Methods that run several statements open their own
-//! transaction on it (a savepoint inside the caller's).
+//! transaction as `&mut *tx` (anything that implements [`Db`]). Methods that run several
+//! statements open their own transaction on it (a savepoint inside the caller's).
+//!
+//! ## Conflicts and transactions
+//!
+//! An operation that meets a deadlock, a serialization failure or a busy database runs again,
+//! with jittered exponential backoff, within the [`RetryPolicy`]'s time budget; after that, or
+//! inside your transaction, it fails with [`Error::Conflict`] ([`Error::is_retryable`]).
+//! [`transaction()`] runs a closure in a transaction and runs it again after a conflict:
+//!
+//! ```
+//! # use habtm::sqlx::sqlite::SqlitePoolOptions;
+//! # use habtm::{Model, Schema};
+//! # #[derive(Debug, Clone, PartialEq, Model)]
+//! # #[model(plural = "Assemblies")]
+//! # #[relation(has_and_belongs_to_many, model = "Part")]
+//! # pub struct Assembly { pub id: i64, pub name: String }
+//! # #[derive(Debug, Clone, PartialEq, Model)]
+//! # #[relation(has_and_belongs_to_many, model = "Assembly")]
+//! # pub struct Part { pub id: i64, pub part_number: String }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> habtm::Result<()> {
+//! # let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+//! # Schema::new().model::<Assembly>().model::<Part>().create_all(&pool).await?;
+//! use std::time::Duration;
+//!
+//! habtm::RetryPolicy { budget: Duration::from_secs(30), ..Default::default() }.install();
+//!
+//! let bolt = Part::create(&pool, NewPart { part_number: "B-1".into() }).await?;
+//! let engine = habtm::transaction(&pool, |tx| {
+//!     let bolt = bolt.clone();
+//!     Box::pin(async move {
+//!         let engine = Assembly::create(&mut **tx, NewAssembly { name: "engine".into() }).await?;
+//!         engine.parts().add(&mut **tx, bolt.id).await?;
+//!         Ok::<_, habtm::Error>(engine)
+//!     })
+//! })
+//! .await?;
+//! assert_eq!(engine.parts().ids(&pool).await?, vec![bolt.id]);
+//! # Ok(())
+//! # }
+//! ```
 
 pub use habtm_derive::Model;
 pub use habtm_runtime::*;

@@ -303,13 +303,14 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
     }
 }
 
-fn relation_fn_ident(relation: &Relation) -> Ident {
-    format_ident!("__habtm_relation_{}", relation.accessor)
+/// The relation's marker type: `__AssemblyParts`.
+fn marker_ident(model: &Model<'_>, relation: &Relation) -> Ident {
+    format_ident!("__{}", accessor_struct_ident(model, relation))
 }
 
 fn relation_fn(model: &Model<'_>, relation: &Relation) -> TokenStream {
-    let (ident, f) = (model.ident, relation_fn_ident(relation));
-    quote!(#ident::#f)
+    let marker = marker_ident(model, relation);
+    quote!(<#marker as ::habtm::Relation>::def)
 }
 
 fn inherent_impl(model: &Model<'_>) -> TokenStream {
@@ -402,23 +403,18 @@ fn accessor_struct_ident(model: &Model<'_>, relation: &Relation) -> Ident {
     Ident::new(&name, relation.accessor.span())
 }
 
-/// `parts()`, `parts_of(id)` and the hidden relation description on the model.
+/// `PARTS`, `load_parts`, `parts()` and `parts_of(id)` on the model.
 fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
     let accessor = &relation.accessor;
     let accessor_of = format_ident!("{}_of", accessor);
     let strukt = accessor_struct_ident(model, relation);
+    let marker = marker_ident(model, relation);
     let id_field = model.id_field().ident;
     let id_ty = model.id_field().ty;
-    let f = relation_fn_ident(relation);
     let owner = model.ident;
     let target = &relation.target;
-    let target_def = quote_spanned!(relation.target_span=> <#target as ::habtm::Model>::def);
-    let through_def = match &relation.through {
-        Some(through) => quote!(::core::option::Option::Some(<#through as ::habtm::Model>::def)),
-        None => quote!(::core::option::Option::None),
-    };
     let (name, join_table) = (accessor.to_string(), &relation.join_table.value);
-    let (owner_key, target_key) = (&relation.owner_key.value, &relation.target_key.value);
+    let owner_key = &relation.owner_key.value;
     let doc = format!(
         " The `{}` rows linked to this `{}` through {}.",
         relation.target_name,
@@ -431,7 +427,6 @@ fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
     );
     let load = format_ident!("load_{}", accessor);
     let constant = format_ident!("{}", naming::column_const(&name), span = accessor.span());
-    let (generics, bounds) = db_generics();
     let target_name = &relation.target_name;
     let load_doc = format!(
         " LoopBack's `include`: the `{target_name}` rows linked to each of `owners`, aligned with it, in one \
@@ -446,316 +441,71 @@ fn accessor_methods(model: &Model<'_>, relation: &Relation) -> TokenStream {
     );
     quote! {
         #[doc = #constant_doc]
-        pub const #constant: ::habtm::Relation<#owner, #target> = ::habtm::Relation::new(#owner::#f);
+        pub const #constant: ::habtm::RelationRef<#marker> = ::habtm::RelationRef::new();
 
         #[doc = #load_doc]
-        pub async fn #load #generics (
+        pub async fn #load<__A: ::habtm::Db>(
             db: __A,
             owners: &[#owner],
             filter: ::habtm::Filter<#target>,
-        ) -> ::habtm::Result<::std::vec::Vec<::std::vec::Vec<#target>>> #bounds {
-            let __ids: ::std::vec::Vec<&#id_ty> = owners.iter().map(|__owner| &__owner.#id_field).collect();
-            ::habtm::__private::load::<#owner, #target, __A>(#owner::#f(), db, &__ids, &filter).await
+        ) -> ::habtm::Result<::std::vec::Vec<::std::vec::Vec<#target>>> {
+            ::habtm::__private::load::<#marker, _, _, __A>(db, owners, filter).await
         }
 
         #[doc = #doc]
         pub fn #accessor(&self) -> #strukt {
-            #strukt(::habtm::Related::new(Self::#f(), ::core::clone::Clone::clone(&self.#id_field)))
+            ::habtm::Related::new(::core::clone::Clone::clone(&self.#id_field))
         }
 
         #[doc = #doc_of]
         pub fn #accessor_of(id: #id_ty) -> #strukt {
-            #strukt(::habtm::Related::new(Self::#f(), id))
-        }
-
-        #[doc(hidden)]
-        pub fn #f() -> &'static ::habtm::RelationDef {
-            static RELATION: ::habtm::RelationDef = ::habtm::RelationDef {
-                name: #name,
-                owner: <#owner as ::habtm::Model>::def,
-                target: #target_def,
-                join_table: #join_table,
-                owner_key: #owner_key,
-                target_key: #target_key,
-                through: #through_def,
-                statements: ::habtm::StatementCache::new(),
-            };
-            &RELATION
+            ::habtm::Related::new(id)
         }
     }
 }
 
-/// `AssemblyParts`: every relation method, delegating to `habtm::Related`.
+/// The relation as a type: the marker `__AssemblyParts`, its `habtm::Relation` impl holding
+/// the join table's description, and `AssemblyParts`, the related rows of one owner.
 fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
     let vis = model.vis;
     let owner = model.ident;
     let strukt = accessor_struct_ident(model, relation);
+    let marker = marker_ident(model, relation);
     let target = &relation.target;
     let target = quote_spanned!(relation.target_span=> #target);
-    let target_id = quote!(<#target as ::habtm::Model>::Id);
-    let target_new = quote!(<#target as ::habtm::Model>::New);
-    let (generics, bounds) = db_generics();
-
-    let join = q(&relation.join_table.value);
-    let ok = q(&relation.owner_key.value);
-    let tk = q(&relation.target_key.value);
+    let link = match &relation.through {
+        Some(through) => quote!(#through),
+        None => quote!(()),
+    };
+    let name = relation.accessor.to_string();
+    let join_table = &relation.join_table.value;
+    let (owner_key, target_key) = (&relation.owner_key.value, &relation.target_key.value);
+    let (join, ok, tk) = (q(join_table), q(owner_key), q(target_key));
     let (owner_name, target_name) = (&model.name, &relation.target_name);
-    let pair = format!("{ok} = ? AND {tk} = ?");
-
-    let struct_doc = format!(
+    let doc = format!(
         " The `{target_name}` rows linked to one `{owner_name}`, through the join table {join} \
-         ({ok}, {tk}). Returned by [`{owner_name}::{}`].",
-        relation.accessor
+         ({ok}, {tk}): LoopBack's methods of a hasAndBelongsToMany relation, on [`habtm::Related`]. \
+         Returned by [`{owner_name}::{name}`]."
     );
-    let docs = Docs {
-        find: format!(
-            " The linked `{target_name}` rows matching `filter`, which acts on `{target_name}`'s columns: one \
-             `SELECT ... WHERE id IN (SELECT {tk} FROM {join} WHERE {ok} = ?)` with the filter's conditions, order, limit and skip."
-        ),
-        all: format!(
-            " Every linked `{target_name}`, ordered by id: one `SELECT ... WHERE id IN (SELECT {tk} FROM {join} WHERE {ok} = ?)`."
-        ),
-        select:
-            " Like `find`, reading only the filter's `fields` (and the id): LoopBack's `fields`."
-                .to_owned(),
-        build: format!(
-            " A new `{target_name}` that nothing writes until [`save`](::habtm::Unsaved::save), which works like `create`."
-        ),
-        create: format!(
-            " Inserts a `{target_name}` and links it, in one transaction: `INSERT` into its table, then into {join}. \
-             Both happen or neither; a missing `{owner_name}` is `Error::NotFound`."
-        ),
-        add: format!(
-            " Links an existing `{target_name}`: one `INSERT INTO {join} ({ok}, {tk}) SELECT ...` that \
-             ignores an existing link, so adding twice is a no-op. A missing `{target_name}` or `{owner_name}` \
-             is `Error::NotFound` and nothing is written."
-        ),
-        remove: format!(
-            " Unlinks a `{target_name}`, which stays: `DELETE FROM {join} WHERE {pair}`. \
-             Returns whether a link was removed."
-        ),
-        find_by_id: format!(
-            " The `{target_name}` with this id, only if it is linked: one `SELECT ... WHERE id IN (SELECT {tk} FROM {join} ...) AND id = ?`."
-        ),
-        update_by_id: format!(
-            " Writes `data` to the `{target_name}` with this id, only if it is linked: \
-             `UPDATE ... WHERE id = ? AND EXISTS (SELECT 1 FROM {join} WHERE {pair})`. \
-             The id never changes; `None` if it is not linked."
-        ),
-        destroy: format!(
-            " Deletes the `{target_name}` with this id, only if it is linked, with every link to it (in {join} \
-             and in every relation `{target_name}` declares), in one transaction. Returns whether it was deleted."
-        ),
-        exists: format!(
-            " Whether this `{target_name}` is linked: `SELECT 1 FROM {join} WHERE {pair}`."
-        ),
-        count: format!(
-            " How many `{target_name}` rows are linked: one `SELECT COUNT(*) ... WHERE id IN (SELECT {tk} FROM {join} WHERE {ok} = ?)`."
-        ),
-        count_where: format!(
-            " How many linked `{target_name}` rows match `filter`'s conditions (its order, limit and skip are ignored)."
-        ),
-        clear: format!(
-            " Unlinks every `{target_name}`; the rows stay: `DELETE FROM {join} WHERE {ok} = ?`. \
-             Returns how many links were removed."
-        ),
-        ids: format!(
-            " The ids of the linked `{target_name}` rows, ascending: `SELECT {tk} FROM {join} WHERE {ok} = ?`."
-        ),
-        set: format!(
-            " Makes the linked `{target_name}` rows exactly `ids`, in one transaction that locks the `{owner_name}` \
-             row and writes only the difference (one `DELETE` and one `INSERT` per chunk). \
-             A missing `{target_name}` is `Error::NotFound` and nothing changes."
-        ),
-        add_many: format!(
-            " Links every `{target_name}` in `ids`, in one transaction with one `INSERT` per chunk; existing links \
-             are kept. A missing `{target_name}` is `Error::NotFound` and nothing is written. Returns how many \
-             links are new."
-        ),
-        remove_many: format!(
-            " Unlinks every `{target_name}` in `ids`, in one transaction with one `DELETE` per chunk. Returns how \
-             many links were removed."
-        ),
-    };
-    let Docs {
-        find,
-        all,
-        select,
-        build,
-        create,
-        add,
-        remove,
-        find_by_id,
-        update_by_id,
-        destroy,
-        exists,
-        count,
-        count_where,
-        clear,
-        ids,
-        set,
-        add_many,
-        remove_many,
-    } = docs;
-    let ids_generics = quote!(<__A, __I>);
-    let ids_bounds = quote! {
-        where
-            __A: ::habtm::Db,
-            __I: ::core::iter::IntoIterator<Item = #target_id>,
-    };
-
-    let through_methods = relation.through.as_ref().map(|through| {
-        let through_name = through.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        let add_with = format!(
-            " Links an existing `{target_name}` and writes `data` into its `{through_name}` row: LoopBack's \
-             `add(fk, data)`. The two key fields of `data` are ignored (the link's keys are used); linking \
-             again changes nothing. A missing `{target_name}` or `{owner_name}` is `Error::NotFound`."
-        );
-        let find_with_links = format!(
-            " The linked `{target_name}` rows with their `{through_name}` rows, where `filter` acts on \
-             `{through_name}`'s columns (conditions, order, limit, skip): one `SELECT ... FROM {join} INNER JOIN ...`."
-        );
-        let update_link = format!(
-            " Writes `data` into the `{through_name}` row of this link (all but its id and keys): \
-             `UPDATE {join} SET ... WHERE {pair}`. `false` if the `{target_name}` is not linked."
-        );
-        quote! {
-            #[doc = #add_with]
-            pub async fn add_with #generics (&self, db: __A, id: #target_id, data: <#through as ::habtm::Model>::New) -> ::habtm::Result<()> #bounds {
-                self.0.add_with::<__A, #through>(db, id, &data).await
-            }
-
-            #[doc = #find_with_links]
-            pub async fn find_with_links #generics (&self, db: __A, filter: ::habtm::Filter<#through>) -> ::habtm::Result<::std::vec::Vec<(#target, #through)>> #bounds {
-                self.0.find_with_links::<__A, #through>(db, &filter).await
-            }
-
-            #[doc = #update_link]
-            pub async fn update_link #generics (&self, db: __A, id: #target_id, data: <#through as ::habtm::Model>::New) -> ::habtm::Result<bool> #bounds {
-                self.0.update_link::<__A, #through>(db, id, &data).await
-            }
-        }
-    });
-
     quote! {
-        #[doc = #struct_doc]
-        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
-        #vis struct #strukt(::habtm::Related<#owner, #target>);
+        #[doc(hidden)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #marker;
 
         #[automatically_derived]
-        impl #strukt {
-            #[doc = #find]
-            pub async fn find #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<::std::vec::Vec<#target>> #bounds {
-                self.0.find(db, &filter).await
-            }
+        impl ::habtm::Relation for #marker {
+            type Owner = #owner;
+            type Target = #target;
+            type Link = #link;
 
-            #[doc = #select]
-            pub async fn select #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<::std::vec::Vec<<#target as ::habtm::Model>::Partial>> #bounds {
-                self.0.select(db, &filter).await
+            fn def() -> &'static ::habtm::RelationDef {
+                static DEF: ::habtm::RelationDef =
+                    ::habtm::RelationDef::of::<#marker>(#name, #join_table, #owner_key, #target_key);
+                &DEF
             }
-
-            #[doc = #all]
-            pub async fn all #generics (&self, db: __A) -> ::habtm::Result<::std::vec::Vec<#target>> #bounds {
-                self.0.all(db).await
-            }
-
-            #[doc = #build]
-            pub fn build(&self, data: #target_new) -> ::habtm::Unsaved<#owner, #target> {
-                self.0.build(data)
-            }
-
-            #[doc = #create]
-            pub async fn create #generics (&self, db: __A, data: #target_new) -> ::habtm::Result<#target> #bounds {
-                self.0.create(db, data).await
-            }
-
-            #[doc = #add]
-            pub async fn add #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<()> #bounds {
-                self.0.add(db, id).await
-            }
-
-            #[doc = #remove]
-            pub async fn remove #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<bool> #bounds {
-                self.0.remove(db, id).await
-            }
-
-            #[doc = #find_by_id]
-            pub async fn find_by_id #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<::core::option::Option<#target>> #bounds {
-                self.0.find_by_id(db, id).await
-            }
-
-            #[doc = #update_by_id]
-            pub async fn update_by_id #generics (&self, db: __A, id: #target_id, data: #target_new) -> ::habtm::Result<::core::option::Option<#target>> #bounds {
-                self.0.update_by_id(db, id, &data).await
-            }
-
-            #[doc = #destroy]
-            pub async fn destroy #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<bool> #bounds {
-                self.0.destroy(db, id).await
-            }
-
-            #[doc = #exists]
-            pub async fn exists #generics (&self, db: __A, id: #target_id) -> ::habtm::Result<bool> #bounds {
-                self.0.exists(db, id).await
-            }
-
-            #[doc = #count]
-            pub async fn count #generics (&self, db: __A) -> ::habtm::Result<u64> #bounds {
-                self.0.count(db).await
-            }
-
-            #[doc = #count_where]
-            pub async fn count_where #generics (&self, db: __A, filter: ::habtm::Filter<#target>) -> ::habtm::Result<u64> #bounds {
-                self.0.count_where(db, &filter).await
-            }
-
-            #[doc = #clear]
-            pub async fn clear #generics (&self, db: __A) -> ::habtm::Result<u64> #bounds {
-                self.0.clear(db).await
-            }
-
-            #[doc = #ids]
-            pub async fn ids #generics (&self, db: __A) -> ::habtm::Result<::std::vec::Vec<#target_id>> #bounds {
-                self.0.ids(db).await
-            }
-
-            #[doc = #set]
-            pub async fn set #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<()> #ids_bounds {
-                self.0.set(db, ids).await
-            }
-
-            #[doc = #add_many]
-            pub async fn add_many #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<u64> #ids_bounds {
-                self.0.add_many(db, ids).await
-            }
-
-            #[doc = #remove_many]
-            pub async fn remove_many #ids_generics (&self, db: __A, ids: __I) -> ::habtm::Result<u64> #ids_bounds {
-                self.0.remove_many(db, ids).await
-            }
-
-            #through_methods
         }
-    }
-}
 
-struct Docs {
-    find: String,
-    all: String,
-    select: String,
-    build: String,
-    create: String,
-    add: String,
-    remove: String,
-    find_by_id: String,
-    update_by_id: String,
-    destroy: String,
-    exists: String,
-    count: String,
-    count_where: String,
-    clear: String,
-    ids: String,
-    set: String,
-    add_many: String,
-    remove_many: String,
+        #[doc = #doc]
+        #vis type #strukt = ::habtm::Related<#marker>;
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::backend::{Backend, Dialect};
 use crate::error::Result;
 use crate::model::{Model, ModelDef, encode_error};
-use crate::relation::RelationDef;
+use crate::relation::{Relation, RelationDef};
 use crate::sql::SqlWriter;
 use crate::value::{DynList, DynValue, SqlType};
 
@@ -733,79 +733,84 @@ pub(crate) enum Quantifier {
     Every,
 }
 
-/// A relation of `O` to `T`, for conditions on `O` about its related rows: the constant
-/// `Assembly::PARTS` that `#[derive(Model)]` writes for each relation.
+/// A relation, for conditions on its owner about the related rows: the constant
+/// `Assembly::PARTS` that `#[derive(Model)]` writes for each relation, and what the REST
+/// builder takes.
 ///
 /// ```text
 /// // assemblies with at least one part numbered B-...
 /// Assembly::find(&pool, Filter::new().filter(Assembly::PARTS.some(Part::PART_NUMBER.like("B-%"))))
 /// ```
-pub struct Relation<O, T> {
-    def: fn() -> &'static RelationDef,
-    marker: PhantomData<fn() -> (O, T)>,
+pub struct RelationRef<R> {
+    marker: PhantomData<fn() -> R>,
 }
 
-impl<O, T> Clone for Relation<O, T> {
+impl<R> Clone for RelationRef<R> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<O, T> Copy for Relation<O, T> {}
+impl<R> Copy for RelationRef<R> {}
 
-impl<O, T> Debug for Relation<O, T> {
+impl<R: Relation> Debug for RelationRef<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Relation({})", (self.def)().name)
+        write!(f, "RelationRef({})", R::def().name)
     }
 }
 
-impl<O, T> Relation<O, T> {
+impl<R> RelationRef<R> {
+    /// The constant for relation `R`.
     #[doc(hidden)]
-    pub const fn new(def: fn() -> &'static RelationDef) -> Self {
-        Relation {
-            def,
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        RelationRef {
             marker: PhantomData,
         }
     }
-
-    /// The relation's description.
-    pub fn def(self) -> &'static RelationDef {
-        (self.def)()
-    }
 }
 
-impl<O: Model, T: Model> Relation<O, T> {
-    fn predicate(self, quantifier: Quantifier, condition: Option<Condition<T>>) -> Condition<O> {
+impl<R: Relation> RelationRef<R> {
+    /// The relation's description.
+    pub fn def(self) -> &'static RelationDef {
+        R::def()
+    }
+
+    fn predicate(
+        self,
+        quantifier: Quantifier,
+        condition: Option<Condition<R::Target>>,
+    ) -> Condition<R::Owner> {
         Condition::from(Node::Related {
-            relation: self.def,
+            relation: R::def,
             quantifier,
             condition: condition.map(|c| Box::new(c.node)),
         })
     }
 
     /// At least one related row matches: `EXISTS (SELECT 1 FROM <join> ... AND <condition>)`.
-    pub fn some(self, condition: Condition<T>) -> Condition<O> {
+    pub fn some(self, condition: Condition<R::Target>) -> Condition<R::Owner> {
         self.predicate(Quantifier::Some, Some(condition))
     }
 
     /// No related row matches: `NOT EXISTS (... AND <condition>)`.
-    pub fn none(self, condition: Condition<T>) -> Condition<O> {
+    pub fn none(self, condition: Condition<R::Target>) -> Condition<R::Owner> {
         self.predicate(Quantifier::None, Some(condition))
     }
 
     /// Every related row matches (true when there are none): `NOT EXISTS (... AND (<condition>)
     /// IS NOT TRUE)`; a row for which the condition is unknown (a NULL column) does not match.
-    pub fn every(self, condition: Condition<T>) -> Condition<O> {
+    pub fn every(self, condition: Condition<R::Target>) -> Condition<R::Owner> {
         self.predicate(Quantifier::Every, Some(condition))
     }
 
     /// At least one related row exists.
-    pub fn any(self) -> Condition<O> {
+    pub fn any(self) -> Condition<R::Owner> {
         self.predicate(Quantifier::Some, None)
     }
 
     /// No related row exists.
-    pub fn is_empty(self) -> Condition<O> {
+    pub fn is_empty(self) -> Condition<R::Owner> {
         self.predicate(Quantifier::None, None)
     }
 }

@@ -31,9 +31,9 @@ use sqlx::Pool;
 
 use crate::backend::Backend;
 use crate::error::Error;
-use crate::filter::{Filter, Relation};
+use crate::filter::{Filter, RelationRef};
 use crate::model::{self, Model, ModelDef};
-use crate::relation::{Related, RelationDef};
+use crate::relation::{Related, Relation};
 
 /// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -573,88 +573,33 @@ impl<DB: Backend> Api<DB> {
         self
     }
 
-    /// The ten routes of a relation, under its owner
-    /// (`/Assemblies/{id}/parts`): list, create, delete all, count, find/update/destroy by
-    /// `fk`, and link/unlink/exists under `rel/{fk}`.
+    /// The ten routes of a relation, under its owner (`/Assemblies/{id}/parts`): list,
+    /// create, delete all, count, find/update/destroy by `fk`, and link/unlink/exists under
+    /// `rel/{fk}`. For a relation with a join model (`through = "X"`), `PUT .../rel/{fk}`
+    /// takes the join row's data as its body (its keys may be left out) and answers with the
+    /// join row.
     #[must_use]
-    pub fn relation<O: Model, T: Model>(self, relation: Relation<O, T>) -> Self {
-        let ctx = RelationContext::<DB, O, T>::new(self.pool.clone(), relation);
-        let link = axum::routing::put(move |Path((id, fk)): Path<(String, String)>| {
-            let c = ctx.clone();
-            async move {
-                let (related, fk) = c.pair(&id, &fk).await?;
-                related.add(&c.pool, fk.clone()).await?;
-                let mut link = Map::new();
-                link.insert(
-                    json_key(c.rel.owner_key),
-                    key_json(related.owner_id(), c.rel.owner_key)?,
-                );
-                link.insert(json_key(c.rel.target_key), key_json(&fk, c.rel.target_key)?);
-                ok(Value::Object(link))
-            }
-        });
-        self.relation_with_link(relation, link)
+    pub fn relation<R>(self, relation: RelationRef<R>) -> Self
+    where
+        R: Relation,
+        R::Link: LinkRoute<DB>,
+    {
+        let _ = relation;
+        let link = <R::Link as LinkRoute<DB>>::link_route::<R>(self.pool.clone());
+        self.relation_with_link::<R, _, _>(link)
     }
 
-    /// The routes of a relation with a join model `X` (`through = "X"`): as
-    /// [`relation`](Self::relation), and `PUT .../rel/{fk}` takes the join row's data as
-    /// its body (its keys may be left out) and answers with the join row.
-    #[must_use]
-    pub fn relation_through<X: Model, O: Model, T: Model>(self, relation: Relation<O, T>) -> Self {
-        let ctx = RelationContext::<DB, O, T>::new(self.pool.clone(), relation);
-        let link =
-            axum::routing::put(move |Path((id, fk)): Path<(String, String)>, body: Bytes| {
-                let c = ctx.clone();
-                async move {
-                    let (related, fk) = c.pair(&id, &fk).await?;
-                    let mut data = if body.is_empty() {
-                        Map::new()
-                    } else {
-                        object(body_json(&body)?)?
-                    };
-                    let join = X::def();
-                    let key = |column: &str| {
-                        join.columns
-                            .iter()
-                            .find(|c| c.name == column)
-                            .map(|c| c.json_name.to_owned())
-                    };
-                    let owner_key =
-                        key(c.rel.owner_key).unwrap_or_else(|| json_key(c.rel.owner_key));
-                    let target_key =
-                        key(c.rel.target_key).unwrap_or_else(|| json_key(c.rel.target_key));
-                    data.insert(owner_key, key_json(related.owner_id(), c.rel.owner_key)?);
-                    let fk_json = key_json(&fk, c.rel.target_key)?;
-                    data.insert(target_key.clone(), fk_json.clone());
-                    let new = new_of::<X>(data)?;
-                    related.add_with::<_, X>(&c.pool, fk.clone(), &new).await?;
-                    let this_link = json!({"where": {target_key: fk_json}});
-                    let links = related
-                        .find_with_links::<_, X>(&c.pool, &Filter::from_json_value(&this_link)?)
-                        .await?;
-                    match links.first() {
-                        Some((_, link)) => ok(Value::Object(json_of(link)?)),
-                        None => Err(c.unlinked(&fk)),
-                    }
-                }
-            });
-        self.relation_with_link(relation, link)
-    }
-
-    fn relation_with_link<O: Model, T: Model>(
-        mut self,
-        relation: Relation<O, T>,
-        put_link: MethodRouter,
-    ) -> Self {
-        let rel: &'static RelationDef = relation.def();
+    fn relation_with_link<R, O, T>(mut self, put_link: MethodRouter) -> Self
+    where
+        R: Relation<Owner = O, Target = T>,
+        O: Model,
+        T: Model,
+    {
+        let rel = R::def();
         let (owner, target) = (O::def(), T::def());
         self.schema(target);
         let base = format!("/{}/{{id}}/{}", owner.plural, rel.name);
-        let ctx = Arc::new(RelationContext::<DB, O, T> {
-            pool: self.pool.clone(),
-            rel,
-            marker: std::marker::PhantomData,
-        });
+        let ctx = RelationContext::<DB, R>::new(self.pool.clone());
         let (t, list_name) = (target.name, format!("{}List", target.name));
 
         let c = ctx.clone();
@@ -665,9 +610,9 @@ impl<DB: Backend> Api<DB> {
                     let related = c.owner(&id).await?;
                     let filter = filter_of::<T>(&q)?;
                     if filter.has_fields() {
-                        return ok(partials::<T>(&related.select(&c.pool, &filter).await?)?);
+                        return ok(partials::<T>(&related.select(&c.pool, filter).await?)?);
                     }
-                    ok(rows(&related.find(&c.pool, &filter).await?)?)
+                    ok(rows(&related.find(&c.pool, filter).await?)?)
                 }
             },
         );
@@ -718,7 +663,7 @@ impl<DB: Backend> Api<DB> {
                 async move {
                     let related = c.owner(&id).await?;
                     let filter = where_of::<T>(&q)?;
-                    ok(json!({"count": related.count_where(&c.pool, &filter).await?}))
+                    ok(json!({"count": related.count_where(&c.pool, filter).await?}))
                 }
             },
         );
@@ -749,7 +694,7 @@ impl<DB: Backend> Api<DB> {
                     return Err(c.unlinked(&fk));
                 };
                 let new = patched(&row, patch)?;
-                match related.update_by_id(&c.pool, fk.clone(), &new).await? {
+                match related.update_by_id(&c.pool, fk.clone(), new).await? {
                     Some(row) => ok(Value::Object(json_of(&row)?)),
                     None => Err(c.unlinked(&fk)),
                 }
@@ -844,23 +789,96 @@ fn json_key(column: &str) -> String {
     out
 }
 
-struct RelationContext<DB: Backend, O: Model, T: Model> {
-    pool: Pool<DB>,
-    rel: &'static RelationDef,
-    marker: std::marker::PhantomData<fn() -> (O, T)>,
+/// How a relation's `PUT .../rel/{fk}` links, by its join model: a plain join table links
+/// the pair and answers with its keys; a join model `X` takes the join row's data from the
+/// body and answers with the join row.
+#[doc(hidden)]
+pub trait LinkRoute<DB: Backend>: Sized {
+    /// The handler of `PUT .../rel/{fk}` for relation `R`.
+    fn link_route<R: Relation<Link = Self>>(pool: Pool<DB>) -> MethodRouter;
 }
 
-impl<DB: Backend, O: Model, T: Model> RelationContext<DB, O, T> {
-    fn new(pool: Pool<DB>, relation: Relation<O, T>) -> Arc<Self> {
+impl<DB: Backend> LinkRoute<DB> for () {
+    fn link_route<R: Relation<Link = Self>>(pool: Pool<DB>) -> MethodRouter {
+        let ctx = RelationContext::<DB, R>::new(pool);
+        axum::routing::put(move |Path((id, fk)): Path<(String, String)>| {
+            let c = ctx.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                related.add(&c.pool, fk.clone()).await?;
+                let rel = R::def();
+                let mut link = Map::new();
+                link.insert(
+                    json_key(rel.owner_key),
+                    key_json(related.owner_id(), rel.owner_key)?,
+                );
+                link.insert(json_key(rel.target_key), key_json(&fk, rel.target_key)?);
+                ok(Value::Object(link))
+            }
+        })
+    }
+}
+
+impl<DB: Backend, X: Model> LinkRoute<DB> for X {
+    fn link_route<R: Relation<Link = Self>>(pool: Pool<DB>) -> MethodRouter {
+        let ctx = RelationContext::<DB, R>::new(pool);
+        axum::routing::put(move |Path((id, fk)): Path<(String, String)>, body: Bytes| {
+            let c = ctx.clone();
+            async move {
+                let (related, fk) = c.pair(&id, &fk).await?;
+                let mut data = if body.is_empty() {
+                    Map::new()
+                } else {
+                    object(body_json(&body)?)?
+                };
+                let (rel, join) = (R::def(), X::def());
+                let key = |column: &str| {
+                    join.columns
+                        .iter()
+                        .find(|c| c.name == column)
+                        .map_or_else(|| json_key(column), |c| c.json_name.to_owned())
+                };
+                let (owner_key, target_key) = (key(rel.owner_key), key(rel.target_key));
+                data.insert(owner_key, key_json(related.owner_id(), rel.owner_key)?);
+                let fk_json = key_json(&fk, rel.target_key)?;
+                data.insert(target_key.clone(), fk_json.clone());
+                let new = new_of::<X>(data)?;
+                related.add_with(&c.pool, fk.clone(), new).await?;
+                let this_link = json!({"where": {target_key: fk_json}});
+                let links = related
+                    .find_with_links(&c.pool, Filter::from_json_value(&this_link)?)
+                    .await?;
+                match links.first() {
+                    Some((_, link)) => ok(Value::Object(json_of(link)?)),
+                    None => Err(c.unlinked(&fk)),
+                }
+            }
+        })
+    }
+}
+
+/// What the handlers of relation `R` share: the pool.
+struct RelationContext<DB: Backend, R> {
+    pool: Pool<DB>,
+    relation: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<DB, R, O, T> RelationContext<DB, R>
+where
+    DB: Backend,
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
+    fn new(pool: Pool<DB>) -> Arc<Self> {
         Arc::new(RelationContext {
             pool,
-            rel: relation.def(),
-            marker: std::marker::PhantomData,
+            relation: std::marker::PhantomData,
         })
     }
 
     /// The relation of the owner with this id, which must exist.
-    async fn owner(&self, id: &str) -> Result<Related<O, T>, ApiError> {
+    async fn owner(&self, id: &str) -> Result<Related<R>, ApiError> {
         let id = parse_id::<O>(id)?;
         if !model::exists::<O, _>(&self.pool, &id).await? {
             return Err(ApiError::not_found(format!(
@@ -868,10 +886,10 @@ impl<DB: Backend, O: Model, T: Model> RelationContext<DB, O, T> {
                 O::def().name
             )));
         }
-        Ok(Related::new(self.rel, id))
+        Ok(Related::new(id))
     }
 
-    async fn pair(&self, id: &str, fk: &str) -> Result<(Related<O, T>, T::Id), ApiError> {
+    async fn pair(&self, id: &str, fk: &str) -> Result<(Related<R>, T::Id), ApiError> {
         let fk = parse_id::<T>(fk)?;
         Ok((self.owner(id).await?, fk))
     }
@@ -880,7 +898,7 @@ impl<DB: Backend, O: Model, T: Model> RelationContext<DB, O, T> {
         ApiError::not_found(format!(
             "No \"{}\" with id {fk:?} is linked by \"{}\".",
             T::def().name,
-            self.rel.name
+            R::def().name
         ))
     }
 }

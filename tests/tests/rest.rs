@@ -761,7 +761,7 @@ async fn linking_with_join_data<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<(
     let app = Api::new(pool.clone())
         .model::<Kit>()
         .model::<Component>()
-        .relation_through::<KitComponent, _, _>(Kit::COMPONENTS)
+        .relation(Kit::COMPONENTS)
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -13,9 +13,14 @@ use crate::model::{self, Model, bind};
 use crate::retry::{begin, retrying};
 use crate::sql::SqlWriter;
 
-use super::{Related, bind_padded, chunk_rows, distinct};
+use super::{Related, Relation, bind_padded, chunk_rows, distinct};
 
-impl<O: Model, T: Model> Related<O, T> {
+impl<R, O, T> Related<R>
+where
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
     /// Links every row in `ids`, in one transaction: all are linked, or (when one does not
     /// exist) none. Returns how many links are new.
     pub async fn add_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
@@ -42,7 +47,7 @@ impl<O: Model, T: Model> Related<O, T> {
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        let guarded = self.rel.guarded::<DB>(conn, op).await?;
+        let guarded = self.rel().guarded::<DB>(conn, op).await?;
         let mut tx = begin::<DB>(conn).await.at(op)?;
         let (owner, target) = if guarded {
             (Lock::Update, Lock::Share)
@@ -119,7 +124,7 @@ impl<O: Model, T: Model> Related<O, T> {
         wanted: &[T::Id],
         op: Op,
     ) -> Result<()> {
-        let guarded = self.rel.guarded::<DB>(conn, op).await?;
+        let guarded = self.rel().guarded::<DB>(conn, op).await?;
         let target_lock = if guarded { Lock::Share } else { Lock::KeyShare };
         let owner_first = Self::owner_first(DB::DIALECT, guarded)
             || (TypeId::of::<O>() != TypeId::of::<T>() && O::def().table < T::def().table);
@@ -223,7 +228,7 @@ impl<O: Model, T: Model> Related<O, T> {
         op: Op,
     ) -> Result<u64> {
         let dialect = DB::DIALECT;
-        let (join_table, target) = (self.rel.table(), T::def());
+        let (join_table, target) = (self.rel().table(), T::def());
         let target_id = target.id_column().name;
         let mut added = 0;
         for chunk in ids.chunks(chunk_rows(dialect, 2)) {
@@ -238,7 +243,7 @@ impl<O: Model, T: Model> Related<O, T> {
                 "INSERT INTO "
             });
             w.ident(join_table).push(" (");
-            w.idents(None, [self.rel.owner_key, self.rel.target_key])
+            w.idents(None, [self.rel().owner_key, self.rel().target_key])
                 .push(") SELECT ")
                 .param();
             w.push(", ")
@@ -254,7 +259,7 @@ impl<O: Model, T: Model> Related<O, T> {
                 w.push(" AND NOT EXISTS (SELECT 1 FROM ")
                     .ident(join_table)
                     .push(" AS l WHERE ");
-                w.qualified("l", self.rel.owner_key).push(" = ");
+                w.qualified("l", self.rel().owner_key).push(" = ");
                 if dialect == Dialect::Postgres {
                     w.param_again(1);
                 } else {
@@ -262,7 +267,7 @@ impl<O: Model, T: Model> Related<O, T> {
                     bind::<DB, _>(&mut args, &self.owner_id)?;
                 }
                 w.push(" AND ")
-                    .qualified("l", self.rel.target_key)
+                    .qualified("l", self.rel().target_key)
                     .push(" = ")
                     .qualified("t", target_id)
                     .push(")");
@@ -285,10 +290,10 @@ impl<O: Model, T: Model> Related<O, T> {
         chunk: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        let join_table = self.rel.table();
+        let join_table = self.rel().table();
         let mut w = SqlWriter::new(DB::DIALECT);
         w.push("SELECT ")
-            .ident(self.rel.target_key)
+            .ident(self.rel().target_key)
             .push(" FROM ")
             .ident(join_table)
             .push(" WHERE ");
@@ -306,7 +311,7 @@ impl<O: Model, T: Model> Related<O, T> {
         }
         let mut w = SqlWriter::new(DB::DIALECT);
         w.push("INSERT INTO ").ident(join_table).push(" (");
-        w.idents(None, [self.rel.owner_key, self.rel.target_key])
+        w.idents(None, [self.rel().owner_key, self.rel().target_key])
             .push(") VALUES ");
         let mut args = DB::Arguments::default();
         for (i, id) in missing.iter().enumerate() {
@@ -329,9 +334,9 @@ impl<O: Model, T: Model> Related<O, T> {
         chunk: &[T::Id],
     ) -> Result<DB::Arguments> {
         let places = DB::DIALECT.padded(chunk.len());
-        w.eq_param(self.rel.owner_key)
+        w.eq_param(self.rel().owner_key)
             .push(" AND ")
-            .ident(self.rel.target_key)
+            .ident(self.rel().target_key)
             .push(" IN ")
             .param_list(places);
         let mut args = self.owner_args::<DB>()?;
@@ -350,7 +355,7 @@ impl<O: Model, T: Model> Related<O, T> {
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1) - 1) {
             let mut w = SqlWriter::new(DB::DIALECT);
             w.push("DELETE FROM ")
-                .ident(self.rel.table())
+                .ident(self.rel().table())
                 .push(" WHERE ");
             let args = self.links_among::<DB>(&mut w, chunk)?;
             let sql = AssertSqlSafe(w.finish()).into_sql_str();

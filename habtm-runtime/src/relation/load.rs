@@ -11,24 +11,23 @@ use crate::model::Model;
 use crate::run;
 use crate::sql::SqlWriter;
 
-use super::{MAX_CHUNK_ROWS, RelationDef, bind_padded, distinct};
+use super::{MAX_CHUNK_ROWS, Relation, RelationDef, bind_padded, distinct};
 
 /// LoopBack's `include`: the related rows of many owners, in as many statements as the bind
 /// limit requires (one for up to 10,000 owners), aligned with `owners`.
 ///
 /// The filter applies to each owner on its own: a limit of 3 gives each owner up to 3 rows
 /// (`ROW_NUMBER() OVER (PARTITION BY <owner key> ...)`), not 3 in all.
-pub async fn load<O, T, A: Db>(
-    rel: &'static RelationDef,
-    db: A,
-    owners: &[&O::Id],
-    filter: &Filter<T>,
-) -> Result<Vec<Vec<T>>>
+pub async fn load<R, O, T, A: Db>(db: A, owners: &[O], filter: Filter<T>) -> Result<Vec<Vec<T>>>
 where
+    R: Relation<Owner = O, Target = T>,
     O: Model,
     T: Model,
 {
+    let rel = R::def();
     let op = rel.op("load");
+    let owners: Vec<&O::Id> = owners.iter().map(Model::id).collect();
+    let filter = &filter;
     let mut out: Vec<Vec<T>> = owners.iter().map(|_| Vec::new()).collect();
     let mut positions: HashMap<&O::Id, Vec<usize>> = HashMap::with_capacity(owners.len());
     for (i, id) in owners.iter().enumerate() {

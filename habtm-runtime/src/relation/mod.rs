@@ -28,8 +28,38 @@ use crate::sql::StatementCache;
 pub use load::load;
 pub use statements::RelationStatements;
 
+/// A `has_and_belongs_to_many` relation as a type: `#[derive(Model)]` writes a marker type
+/// for each `#[relation(...)]` (`__AssemblyParts` for `Assembly`'s `parts`) and this impl.
+/// Every relation method exists once, on [`Related<R>`], generic over it.
+pub trait Relation: Copy + Send + Sync + 'static {
+    /// The declaring model (`Assembly`).
+    type Owner: Model;
+    /// The related model (`Part`).
+    type Target: Model;
+    /// The join model of a relation `through` one (`KitComponent`), else `()`.
+    type Link: Link;
+
+    /// The relation's description: names, keys and statements.
+    fn def() -> &'static RelationDef;
+}
+
+/// What a relation's join rows are: `()` for a plain join table, or the join model.
+pub trait Link: Send + Sync + 'static {
+    /// The join model's description, if there is one.
+    #[doc(hidden)]
+    const MODEL: Option<fn() -> &'static ModelDef>;
+}
+
+impl Link for () {
+    const MODEL: Option<fn() -> &'static ModelDef> = None;
+}
+
+impl<X: Model> Link for X {
+    const MODEL: Option<fn() -> &'static ModelDef> = Some(X::def);
+}
+
 /// The static description of one `has_and_belongs_to_many` relation, written by
-/// `#[derive(Model)]` for each `#[relation(...)]`.
+/// `#[derive(Model)]` for each `#[relation(...)]` with [`RelationDef::of`].
 #[derive(Debug)]
 pub struct RelationDef {
     /// The accessor name (`parts`).
@@ -51,6 +81,27 @@ pub struct RelationDef {
 }
 
 impl RelationDef {
+    /// The description of relation `R` named `name` (its accessor), on the join table
+    /// `join_table` as declared, whose column `owner_key` holds the owner's id and
+    /// `target_key` the target's.
+    pub const fn of<R: Relation>(
+        name: &'static str,
+        join_table: &'static str,
+        owner_key: &'static str,
+        target_key: &'static str,
+    ) -> Self {
+        RelationDef {
+            name,
+            owner: <R::Owner as Model>::def,
+            target: <R::Target as Model>::def,
+            join_table,
+            owner_key,
+            target_key,
+            through: <R::Link as Link>::MODEL,
+            statements: StatementCache::new(),
+        }
+    }
+
     /// The join table as the database knows it: the join model's own table
     /// (`#[model(table = "...")]`) for a relation `through` a model, else `join_table`.
     pub fn table(&self) -> &'static str {
@@ -99,69 +150,73 @@ fn distinct<I: Clone + Eq + std::hash::Hash>(ids: impl IntoIterator<Item = I>) -
         .collect()
 }
 
-/// The related rows of one owner: what `assembly.parts()` returns, wrapped by the generated
-/// `AssemblyParts`.
-pub struct Related<O: Model, T: Model> {
-    rel: &'static RelationDef,
-    owner_id: O::Id,
-    target: std::marker::PhantomData<fn() -> T>,
+/// The related rows of one owner: what `assembly.parts()` returns (`AssemblyParts` is
+/// `Related<__AssemblyParts>`). Its methods are LoopBack's, and each says what SQL it runs.
+pub struct Related<R: Relation> {
+    owner_id: <R::Owner as Model>::Id,
+    relation: std::marker::PhantomData<fn() -> R>,
 }
 
-impl<O: Model, T: Model> Clone for Related<O, T> {
+impl<R: Relation> Clone for Related<R> {
     fn clone(&self) -> Self {
-        Related {
-            rel: self.rel,
-            owner_id: self.owner_id.clone(),
-            target: std::marker::PhantomData,
-        }
+        Related::new(self.owner_id.clone())
     }
 }
 
-impl<O: Model, T: Model> fmt::Debug for Related<O, T> {
+impl<R: Relation> fmt::Debug for Related<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Related")
-            .field("relation", &self.rel.name)
+            .field("relation", &R::def().name)
             .field("owner_id", &self.owner_id)
             .finish()
     }
 }
 
 /// A related row built but not yet written: `save` inserts and links it.
-pub struct Unsaved<O: Model, T: Model> {
-    related: Related<O, T>,
+pub struct Unsaved<R: Relation> {
+    related: Related<R>,
     /// The values that `save` will insert.
-    pub data: T::New,
+    pub data: <R::Target as Model>::New,
 }
 
-impl<O: Model, T: Model> Unsaved<O, T> {
+impl<R: Relation> Unsaved<R> {
     /// Inserts the row and links it to the owner in one transaction, like `create`.
-    pub async fn save<A: Db>(self, db: A) -> Result<T> {
+    pub async fn save<A: Db>(self, db: A) -> Result<R::Target> {
         self.related.create(db, self.data).await
     }
 }
 
-impl<O: Model, T: Model> Related<O, T> {
-    /// The relation `rel` of the owner with id `owner_id`.
-    #[doc(hidden)]
-    pub fn new(rel: &'static RelationDef, owner_id: O::Id) -> Self {
+impl<R: Relation> Related<R> {
+    /// The related rows of the owner with id `owner_id`.
+    pub fn new(owner_id: <R::Owner as Model>::Id) -> Self {
         Related {
-            rel,
             owner_id,
-            target: std::marker::PhantomData,
+            relation: std::marker::PhantomData,
         }
     }
 
     /// The owner's id.
-    pub fn owner_id(&self) -> &O::Id {
+    pub fn owner_id(&self) -> &<R::Owner as Model>::Id {
         &self.owner_id
+    }
+}
+
+impl<R, O, T> Related<R>
+where
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
+    fn rel(&self) -> &'static RelationDef {
+        R::def()
     }
 
     fn op(&self, method: &'static str) -> Op {
-        self.rel.op(method)
+        self.rel().op(method)
     }
 
     fn statements<DB: Backend>(&self) -> &'static RelationStatements {
-        self.rel.statements(DB::DIALECT)
+        self.rel().statements(DB::DIALECT)
     }
 
     fn owner_args<DB: Backend>(&self) -> Result<DB::Arguments> {

@@ -10,11 +10,16 @@ use crate::model::{self, Model, decode_all, fixed};
 use crate::run;
 use crate::sql::SqlWriter;
 
-use super::{Related, Unsaved};
+use super::{Related, Relation, Unsaved};
 
-impl<O: Model, T: Model> Related<O, T> {
+impl<R, O, T> Related<R>
+where
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
     /// The linked rows matching `filter` (which acts on the target's columns).
-    pub async fn find<A: Db>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T>> {
+    pub async fn find<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
         let select = &self.statements::<A::Database>().select;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 1);
@@ -27,7 +32,7 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`).
-    pub async fn select<A: Db>(&self, db: A, filter: &Filter<T>) -> Result<Vec<T::Partial>> {
+    pub async fn select<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T::Partial>> {
         let op = self.op("select");
         let dialect = <A::Database as Backend>::DIALECT;
         let mask = filter.field_mask();
@@ -61,7 +66,7 @@ impl<O: Model, T: Model> Related<O, T> {
     }
 
     /// A new related row that is written only by [`Unsaved::save`].
-    pub fn build(&self, data: T::New) -> Unsaved<O, T> {
+    pub fn build(&self, data: T::New) -> Unsaved<R> {
         Unsaved {
             related: self.clone(),
             data,
@@ -112,7 +117,7 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// How many linked rows match `filter`'s conditions (its order, limit and skip are
     /// ignored).
-    pub async fn count_where<A: Db>(&self, db: A, filter: &Filter<T>) -> Result<u64> {
+    pub async fn count_where<A: Db>(&self, db: A, filter: Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
         let count = &self.statements::<A::Database>().count;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);

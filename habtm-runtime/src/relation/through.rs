@@ -10,37 +10,42 @@ use crate::retry::retrying;
 use crate::run;
 use crate::sql::SqlWriter;
 
-use super::Related;
 use super::statements::ThroughStatements;
+use super::{Related, Relation};
 
-impl<O: Model, T: Model> Related<O, T> {
-    /// The statements of the join model `X`, which must be this relation's.
-    fn through<DB: Backend, X: Model>(&self, op: Op) -> Result<&'static ThroughStatements> {
-        let statements = self.statements::<DB>().through.as_ref();
-        match (statements, self.rel.through) {
-            (Some(statements), Some(through)) if std::ptr::eq(through(), X::def()) => {
-                Ok(statements)
-            }
-            _ => Err(Error::Unsupported {
+/// The methods of a relation `through` a join model `X`.
+impl<R, O, T, X> Related<R>
+where
+    R: Relation<Owner = O, Target = T, Link = X>,
+    O: Model,
+    T: Model,
+    X: Model,
+{
+    /// The statements that write the join model's columns, which the relation's description
+    /// must name.
+    fn through<DB: Backend>(&self, op: Op) -> Result<&'static ThroughStatements> {
+        self.statements::<DB>()
+            .through
+            .as_ref()
+            .ok_or_else(|| Error::Unsupported {
                 operation: op.to_string().into(),
-                message: format!("`{}` is not the join model of this relation", X::def().name),
-            }),
-        }
+                message: format!(
+                    "the relation's description names no join model, its type `{}`",
+                    X::def().name
+                ),
+            })
     }
 
     /// Links an existing row, writing `data` into the join row: LoopBack's
     /// `add(fk, data)` on a relation with a join model `X`. The key fields of `data` are
     /// ignored: the join row gets this owner's and `target_id`'s keys. Linking again
     /// changes nothing (use [`update_link`](Self::update_link) to change the data).
-    pub async fn add_with<A: Db, X>(&self, db: A, target_id: T::Id, data: &X::New) -> Result<()>
-    where
-        X: Model,
-    {
+    pub async fn add_with<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<()> {
         let op = self.op("add_with");
-        let through = self.through::<A::Database, X>(op)?;
+        let through = self.through::<A::Database>(op)?;
         let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
             for &column in &through.data {
-                X::bind_new_field::<A::Database>(data, column, args).map_err(encode_error)?;
+                X::bind_new_field::<A::Database>(&data, column, args).map_err(encode_error)?;
             }
             Ok(())
         };
@@ -64,12 +69,8 @@ impl<O: Model, T: Model> Related<O, T> {
     /// model's columns: its conditions, its order (by the join row's id unless it orders
     /// them), limit and skip. `Filter::new().order_by(AssemblyPart::POSITION)` lists the
     /// parts in their position order.
-    pub async fn find_with_links<A: Db, X>(&self, db: A, filter: &Filter<X>) -> Result<Vec<(T, X)>>
-    where
-        X: Model,
-    {
+    pub async fn find_with_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<Vec<(T, X)>> {
         let op = self.op("find_with_links");
-        self.through::<A::Database, X>(op)?;
         let dialect = <A::Database as Backend>::DIALECT;
         let (join, target) = (X::def(), T::def());
         let mut w = SqlWriter::new(dialect);
@@ -78,15 +79,15 @@ impl<O: Model, T: Model> Related<O, T> {
             .push(", ");
         w.push(&join.statements(dialect).select_list)
             .push(" FROM ")
-            .ident(self.rel.table());
+            .ident(self.rel().table());
         w.push(" AS t INNER JOIN ")
             .ident(target.table)
             .push(" AS p ON ")
             .qualified("p", target.id_column().name);
         w.push(" = ")
-            .qualified("t", self.rel.target_key)
+            .qualified("t", self.rel().target_key)
             .push(" WHERE ")
-            .qualified("t", self.rel.owner_key);
+            .qualified("t", self.rel().owner_key);
         w.push(" = ").param();
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
@@ -109,17 +110,9 @@ impl<O: Model, T: Model> Related<O, T> {
 
     /// Writes `data` into the join row of this link (every column but its id and the two
     /// keys); `false` if the row is not linked.
-    pub async fn update_link<A: Db, X>(
-        &self,
-        db: A,
-        target_id: T::Id,
-        data: &X::New,
-    ) -> Result<bool>
-    where
-        X: Model,
-    {
+    pub async fn update_link<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<bool> {
         let op = self.op("update_link");
-        let through = self.through::<A::Database, X>(op)?;
+        let through = self.through::<A::Database>(op)?;
         let Some(sql) = &through.update_link else {
             return self.exists(db, target_id).await;
         };
@@ -131,7 +124,7 @@ impl<O: Model, T: Model> Related<O, T> {
             async {
                 let mut args = <A::Database as sqlx::Database>::Arguments::default();
                 for &column in &through.data {
-                    X::bind_new_field::<A::Database>(data, column, &mut args)
+                    X::bind_new_field::<A::Database>(&data, column, &mut args)
                         .map_err(encode_error)?;
                 }
                 bind::<A::Database, _>(&mut args, &self.owner_id)?;

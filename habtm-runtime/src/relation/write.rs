@@ -8,13 +8,18 @@ use crate::error::{Context, Error, Op, Result};
 use crate::model::{self, Model, args_of, bind, encode_error, fixed};
 use crate::retry::{begin, retrying};
 
-use super::Related;
+use super::{Related, Relation};
 
 /// Binds the join model's data of a link, before its keys; nothing for a plain join table.
 pub(super) type BindData<'a, DB> =
     &'a (dyn Fn(&mut <DB as sqlx::Database>::Arguments) -> Result<()> + Sync);
 
-impl<O: Model, T: Model> Related<O, T> {
+impl<R, O, T> Related<R>
+where
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
     /// Inserts a row and links it, in one transaction: both happen or neither.
     pub async fn create<A: Db>(&self, db: A, data: T::New) -> Result<T> {
         let op = self.op("create");
@@ -106,7 +111,7 @@ impl<O: Model, T: Model> Related<O, T> {
         bind_data: BindData<'_, DB>,
         op: Op,
     ) -> Result<()> {
-        let guarded = self.rel.guarded::<DB>(conn, op).await?;
+        let guarded = self.rel().guarded::<DB>(conn, op).await?;
         let mut args = DB::Arguments::default();
         bind_data(&mut args)?;
         bind::<DB, _>(&mut args, &self.owner_id)?;
@@ -201,10 +206,10 @@ impl<O: Model, T: Model> Related<O, T> {
             _ => return op.error(error),
         };
         match column {
-            Some(column) if column == self.rel.owner_key => {
+            Some(column) if column == self.rel().owner_key => {
                 Error::not_found(O::def().name, &self.owner_id)
             }
-            Some(column) if column == self.rel.target_key => {
+            Some(column) if column == self.rel().target_key => {
                 Error::not_found(T::def().name, target_id)
             }
             _ => match self.parents::<DB>(conn, target_id, op).await {
@@ -297,7 +302,7 @@ impl<O: Model, T: Model> Related<O, T> {
         &self,
         db: A,
         target_id: T::Id,
-        data: &T::New,
+        data: T::New,
     ) -> Result<Option<T>> {
         let op = self.op("update_by_id");
         let mut conn = db.connection().await.at(op)?;
@@ -305,7 +310,7 @@ impl<O: Model, T: Model> Related<O, T> {
             A::Database,
             conn,
             op,
-            self.update_on::<A::Database>(&mut conn, &target_id, data, op)
+            self.update_on::<A::Database>(&mut conn, &target_id, &data, op)
                 .await
         )
     }
