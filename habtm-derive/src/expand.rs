@@ -113,13 +113,13 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
         let (column, field, nullable, ty) = (&f.column.value, f.name(), f.nullable, f.ty);
         let json_name = naming::json_name(&field);
         quote_spanned! {ty.span()=>
-            ::habtm::ColumnDef {
+            ::habtm::__private::ColumnDef {
                 name: #column,
                 field: #field,
                 nullable: #nullable,
                 sql_type: ::habtm::__private::sql_type::<#ty>,
                 json_name: #json_name,
-                json: ::habtm::JsonParser::of::<#ty>(),
+                json: ::habtm::__private::JsonParser::of::<#ty>(),
             }
         }
     });
@@ -203,8 +203,8 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
             type New = #new;
             type Partial = #partial;
 
-            fn def() -> &'static ::habtm::ModelDef {
-                static DEF: ::habtm::ModelDef = ::habtm::ModelDef {
+            fn def() -> &'static ::habtm::__private::ModelDef {
+                static DEF: ::habtm::__private::ModelDef = ::habtm::__private::ModelDef {
                     name: #name,
                     plural: #plural,
                     table: #table,
@@ -212,7 +212,7 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
                     id: #id_index,
                     id_generated: #id_generated,
                     relations: &[#(#relation_fns),*],
-                    statements: ::habtm::StatementCache::new(),
+                    statements: ::habtm::__private::StatementCache::new(),
                 };
                 &DEF
             }
@@ -498,9 +498,9 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             type Target = #target;
             type Link = #link;
 
-            fn def() -> &'static ::habtm::RelationDef {
-                static DEF: ::habtm::RelationDef =
-                    ::habtm::RelationDef::of::<#marker>(#name, #join_table, #owner_key, #target_key);
+            fn def() -> &'static ::habtm::__private::RelationDef {
+                static DEF: ::habtm::__private::RelationDef =
+                    ::habtm::__private::RelationDef::of::<#marker>(#name, #join_table, #owner_key, #target_key);
                 &DEF
             }
         }

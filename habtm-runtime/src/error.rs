@@ -90,6 +90,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A value the driver could not encode.
+    pub(crate) fn encode(error: sqlx::error::BoxDynError) -> Self {
+        Error::Database {
+            operation: "binding a value".into(),
+            source: sqlx::Error::Encode(error),
+        }
+    }
+
     pub(crate) fn not_found(model: &'static str, id: &dyn std::fmt::Debug) -> Self {
         Error::NotFound {
             model,

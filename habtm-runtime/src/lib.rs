@@ -1,44 +1,50 @@
 //! Runtime support for `habtm`: the [`Model`] trait, relation operations, filters, schema
 //! and errors. Use it through the `habtm` crate, which re-exports everything here.
 
+// The modules in layers: each imports only from the lines above it.
 mod backend;
 mod db;
+mod def;
+mod dialect;
 mod error;
 mod filter;
 mod json;
-mod model;
-mod relation;
+mod ops;
 #[cfg(feature = "rest")]
 pub mod rest;
 mod retry;
 mod run;
 mod schema;
 mod sql;
+mod statement;
 mod value;
 
-pub use backend::{Backend, Dialect};
+pub use backend::Backend;
 pub use db::Db;
+pub use def::{Link, Model, Relation};
+pub use dialect::Dialect;
 pub use error::{Error, Result, Retryable};
 pub use filter::{Column, Condition, Filter, Order, RelationRef};
-pub use json::JsonParser;
-pub use model::{ColumnDef, Model, ModelDef, ModelStatements};
-pub use relation::{Link, Related, Relation, RelationDef, RelationStatements, Unsaved};
+pub use ops::relation::{Related, Unsaved};
 pub use retry::{BoxFuture, RetryPolicy, transaction};
 pub use schema::Schema;
-pub use sql::StatementCache;
-pub use value::{DynList, DynValue, SqlType};
+pub use value::SqlType;
 
-/// What generated code calls; not a stable API.
+/// What generated code calls, and the descriptions it writes; not a stable API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::Backend;
-    pub use crate::json::JsonColumn;
+    pub use crate::def::{
+        ColumnDef, ModelDef, ModelStatements, RelationDef, RelationStatements, StatementCache,
+    };
     #[cfg(feature = "json")]
     pub use crate::json::convert as json;
-    pub use crate::model::{
+    pub use crate::json::{JsonColumn, JsonParser};
+    pub use crate::ops::model::{
         count, create, create_many, delete_by_id, exists, find, find_by_id, save, select, update,
     };
-    pub use crate::relation::load;
+    pub use crate::ops::relation::load;
+    pub use crate::value::{DynList, DynValue};
     #[cfg(feature = "json")]
     pub use serde_json;
     pub use sqlx;
@@ -49,11 +55,11 @@ pub mod __private {
     pub fn sql_type<T: crate::SqlType>(dialect: crate::Dialect) -> String {
         match dialect {
             #[cfg(feature = "sqlite")]
-            crate::Dialect::Sqlite => <sqlx::Sqlite as Backend>::type_name::<T>(),
+            crate::dialect::Dialect::Sqlite => <sqlx::Sqlite as Backend>::type_name::<T>(),
             #[cfg(feature = "postgres")]
-            crate::Dialect::Postgres => <sqlx::Postgres as Backend>::type_name::<T>(),
+            crate::dialect::Dialect::Postgres => <sqlx::Postgres as Backend>::type_name::<T>(),
             #[cfg(feature = "mysql")]
-            crate::Dialect::MySql => <sqlx::MySql as Backend>::type_name::<T>(),
+            crate::dialect::Dialect::MySql => <sqlx::MySql as Backend>::type_name::<T>(),
             #[allow(unreachable_patterns)]
             _ => String::new(),
         }

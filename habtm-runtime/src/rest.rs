@@ -30,10 +30,11 @@ use serde_json::{Map, Value, json};
 use sqlx::Pool;
 
 use crate::backend::Backend;
+use crate::def::{Model, ModelDef, Relation};
 use crate::error::Error;
 use crate::filter::{Filter, RelationRef};
-use crate::model::{self, Model, ModelDef};
-use crate::relation::{Related, Relation};
+use crate::ops::model;
+use crate::ops::relation::Related;
 
 /// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;

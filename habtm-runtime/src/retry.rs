@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Pool, SqlStr, Transaction};
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
+use crate::dialect::Dialect;
 use crate::error::{ConflictKind, Error, Retryable, conflict_kind};
 
 /// How long habtm keeps running again an operation that conflicted with concurrent work.

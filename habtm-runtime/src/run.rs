@@ -3,7 +3,8 @@
 
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
+use crate::dialect::Dialect;
 use crate::sql::{SqlWriter, TempList};
 
 /// Rows a statement returns; the statement stays prepared on the connection for its next

@@ -2,11 +2,11 @@
 
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
 use crate::db::Db;
+use crate::def::{Model, ModelDef, RelationDef};
+use crate::dialect::Dialect;
 use crate::error::{Context, Result};
-use crate::model::{Model, ModelDef};
-use crate::relation::RelationDef;
 
 /// The tables of a set of models: each model's table and each join table, once.
 ///

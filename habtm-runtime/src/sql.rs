@@ -1,9 +1,11 @@
 //! Building SQL text: quoted names, placeholders, column lists, and the per-dialect cache
 //! that makes fixed statements a one-time cost.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use crate::backend::Dialect;
+use sqlx::SqlStr;
+
+use crate::dialect::Dialect;
 use crate::value::DynList;
 
 /// Writes one statement for one dialect, numbering placeholders as it goes.
@@ -150,30 +152,7 @@ impl SqlWriter {
     }
 }
 
-/// One lazily built value per dialect: the fixed statements of a model or relation.
-///
-/// Lives in a `static` beside the generated definition, so each statement is formatted once
-/// per process and dialect, then borrowed as `&'static str` on every call.
-pub struct StatementCache<S> {
-    slots: [OnceLock<S>; 3],
-}
-
-impl<S> StatementCache<S> {
-    /// An empty cache.
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
-        StatementCache {
-            slots: [const { OnceLock::new() }; 3],
-        }
-    }
-
-    pub(crate) fn get(&self, dialect: Dialect, build: impl FnOnce() -> S) -> &S {
-        self.slots[dialect.index()].get_or_init(build)
-    }
-}
-
-impl<S> std::fmt::Debug for StatementCache<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StatementCache")
-    }
+/// A fixed statement: borrowed from a `'static` cache, never copied.
+pub(crate) fn fixed(sql: &'static str) -> SqlStr {
+    SqlStr::from_static(sql)
 }

@@ -2,7 +2,38 @@
 
 use std::fmt::Debug;
 
-use crate::backend::{mysql, postgres, sqlite};
+/// `Supported`: the types one driver encodes, decodes and names; every type when its
+/// feature is off.
+macro_rules! supported {
+    ($feature:literal, $module:ident, $db:ty) => {
+        /// Marker for types the driver behind this feature encodes, decodes and names.
+        pub mod $module {
+            #[cfg(feature = $feature)]
+            /// Implemented for every type the driver can encode, decode and name.
+            pub trait Supported:
+                for<'q> sqlx::Encode<'q, $db> + for<'r> sqlx::Decode<'r, $db> + sqlx::Type<$db>
+            {
+            }
+            #[cfg(feature = $feature)]
+            impl<T> Supported for T where
+                T: ?Sized
+                    + for<'q> sqlx::Encode<'q, $db>
+                    + for<'r> sqlx::Decode<'r, $db>
+                    + sqlx::Type<$db>
+            {
+            }
+            #[cfg(not(feature = $feature))]
+            /// This backend is not built in: every type qualifies.
+            pub trait Supported {}
+            #[cfg(not(feature = $feature))]
+            impl<T: ?Sized> Supported for T {}
+        }
+    };
+}
+
+supported!("sqlite", sqlite, sqlx::Sqlite);
+supported!("postgres", postgres, sqlx::Postgres);
+supported!("mysql", mysql, sqlx::MySql);
 
 /// A Rust type usable as a column value on every backend habtm was built with.
 ///

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use crate::backend::Backend;
 use crate::db::Db;
+use crate::def::{Model, Relation, RelationDef};
 use crate::error::{Context, Result};
 use crate::filter::Filter;
-use crate::model::Model;
 use crate::run;
 use crate::sql::SqlWriter;
+use crate::statement;
 
-use super::{MAX_CHUNK_ROWS, Relation, RelationDef, bind_padded, distinct};
+use super::{MAX_CHUNK_ROWS, bind_padded, distinct};
 
 /// LoopBack's `include`: the related rows of many owners, in as many statements as the bind
 /// limit requires (one for up to 10,000 owners), aligned with `owners`.
@@ -66,7 +67,7 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
     filter: &Filter<T>,
 ) -> Result<(SqlWriter, DB::Arguments)> {
     let target = T::def();
-    let select_list = &target.statements(DB::DIALECT).select_list;
+    let select_list = &statement::model(target, DB::DIALECT).select_list;
     let windowed = filter.limit_value().is_some() || filter.skip_value().is_some();
     let mut w = SqlWriter::new(DB::DIALECT);
     let mut args = DB::Arguments::default();

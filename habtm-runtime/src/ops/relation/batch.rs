@@ -6,14 +6,17 @@ use std::collections::HashSet;
 
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
-use crate::backend::{Backend, Dialect, Lock};
+use crate::backend::Backend;
+use crate::backend::bind;
 use crate::db::Db;
+use crate::def::{Model, Relation};
+use crate::dialect::{Dialect, Lock};
 use crate::error::{Context, Error, Op, Result};
-use crate::model::{self, Model, bind};
+use crate::ops::model;
 use crate::retry::{begin, retrying};
 use crate::sql::SqlWriter;
 
-use super::{Related, Relation, bind_padded, chunk_rows, distinct};
+use super::{Related, bind_padded, chunk_rows, distinct};
 
 impl<R, O, T> Related<R>
 where

@@ -2,16 +2,18 @@
 //! link's data.
 
 use crate::backend::Backend;
+use crate::backend::bind;
 use crate::db::Db;
+use crate::def::{Model, Relation, ThroughStatements};
 use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
-use crate::model::{Model, bind, encode_error, fixed};
 use crate::retry::retrying;
 use crate::run;
 use crate::sql::SqlWriter;
+use crate::sql::fixed;
+use crate::statement;
 
-use super::statements::ThroughStatements;
-use super::{Related, Relation};
+use super::Related;
 
 /// The methods of a relation `through` a join model `X`.
 impl<R, O, T, X> Related<R>
@@ -45,7 +47,7 @@ where
         let through = self.through::<A::Database>(op)?;
         let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
             for &column in &through.data {
-                X::bind_new_field::<A::Database>(&data, column, args).map_err(encode_error)?;
+                X::bind_new_field::<A::Database>(&data, column, args).map_err(Error::encode)?;
             }
             Ok(())
         };
@@ -77,7 +79,7 @@ where
         w.push("SELECT ")
             .idents(Some("p"), target.columns.iter().map(|c| c.name))
             .push(", ");
-        w.push(&join.statements(dialect).select_list)
+        w.push(&statement::model(join, dialect).select_list)
             .push(" FROM ")
             .ident(self.rel().table());
         w.push(" AS t INNER JOIN ")
@@ -125,7 +127,7 @@ where
                 let mut args = <A::Database as sqlx::Database>::Arguments::default();
                 for &column in &through.data {
                     X::bind_new_field::<A::Database>(&data, column, &mut args)
-                        .map_err(encode_error)?;
+                        .map_err(Error::encode)?;
                 }
                 bind::<A::Database, _>(&mut args, &self.owner_id)?;
                 bind::<A::Database, _>(&mut args, &target_id)?;

@@ -6,23 +6,16 @@
 //! concurrency, so writes first lock both rows of each pair they write, and writers of one
 //! pair take turns. SQLite needs no catalog: its writers always take turns.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
+use crate::backend::bind;
+use crate::def::{NOT_UNIQUE, RelationDef, UNIQUE, UNKNOWN};
+use crate::dialect::Dialect;
 use crate::error::{Context, Op, Result};
-use crate::model::bind;
-
-use super::RelationDef;
-
-/// What is known of a join table on one dialect; learned once per process.
-#[derive(Debug, Default)]
-pub(crate) struct Shape(AtomicU8);
-
-const UNKNOWN: u8 = 0;
-const UNIQUE: u8 = 1;
-const NOT_UNIQUE: u8 = 2;
+use crate::statement;
 
 /// PostgreSQL: whether the table exists, and whether a valid, immediate, non-partial unique
 /// index covers only the two key columns (`$1` the quoted table name).
@@ -53,7 +46,7 @@ impl RelationDef {
         if DB::DIALECT == Dialect::Sqlite {
             return Ok(false);
         }
-        let shape = &self.statements(DB::DIALECT).shape;
+        let shape = &statement::relation(self, DB::DIALECT).shape;
         match shape.0.load(Ordering::Relaxed) {
             UNIQUE => return Ok(false),
             NOT_UNIQUE => return Ok(true),

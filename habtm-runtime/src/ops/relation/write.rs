@@ -2,13 +2,17 @@
 
 use std::any::TypeId;
 
-use crate::backend::{Backend, Dialect, Lock};
+use crate::backend::Backend;
+use crate::backend::{args_of, bind};
 use crate::db::Db;
+use crate::def::{Model, Relation};
+use crate::dialect::{Dialect, Lock};
 use crate::error::{Context, Error, Op, Result};
-use crate::model::{self, Model, args_of, bind, encode_error, fixed};
+use crate::ops::model;
 use crate::retry::{begin, retrying};
+use crate::sql::fixed;
 
-use super::{Related, Relation};
+use super::Related;
 
 /// Binds the join model's data of a link, before its keys; nothing for a plain join table.
 pub(super) type BindData<'a, DB> =
@@ -323,7 +327,7 @@ where
         op: Op,
     ) -> Result<Option<T>> {
         let mut args = DB::Arguments::default();
-        T::bind_new_columns::<DB>(data, &mut args).map_err(encode_error)?;
+        T::bind_new_columns::<DB>(data, &mut args).map_err(Error::encode)?;
         bind::<DB, _>(&mut args, target_id)?;
         bind::<DB, _>(&mut args, &self.owner_id)?;
         bind::<DB, _>(&mut args, target_id)?;

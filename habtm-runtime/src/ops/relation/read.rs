@@ -4,13 +4,15 @@ use sqlx::SqlStr;
 
 use crate::backend::Backend;
 use crate::db::Db;
+use crate::def::{Model, Relation};
 use crate::error::{Context, Op, Result};
 use crate::filter::Filter;
-use crate::model::{self, Model, decode_all, fixed};
+use crate::ops::model::{self, decode_all};
 use crate::run;
 use crate::sql::SqlWriter;
+use crate::sql::fixed;
 
-use super::{Related, Relation, Unsaved};
+use super::{Related, Unsaved};
 
 impl<R, O, T> Related<R>
 where

@@ -12,113 +12,21 @@ mod batch;
 mod load;
 mod read;
 mod shape;
-mod statements;
 mod through;
 mod write;
 
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
+use crate::backend::{args_of, bind};
 use crate::db::Db;
+use crate::def::{Model, Relation, RelationDef, RelationStatements};
+use crate::dialect::Dialect;
 use crate::error::{Op, Result};
-use crate::model::{Model, ModelDef, args_of, bind};
-use crate::sql::StatementCache;
+use crate::statement;
 
 pub use load::load;
-pub use statements::RelationStatements;
-
-/// A `has_and_belongs_to_many` relation as a type: `#[derive(Model)]` writes a marker type
-/// for each `#[relation(...)]` (`__AssemblyParts` for `Assembly`'s `parts`) and this impl.
-/// Every relation method exists once, on [`Related<R>`], generic over it.
-pub trait Relation: Copy + Send + Sync + 'static {
-    /// The declaring model (`Assembly`).
-    type Owner: Model;
-    /// The related model (`Part`).
-    type Target: Model;
-    /// The join model of a relation `through` one (`KitComponent`), else `()`.
-    type Link: Link;
-
-    /// The relation's description: names, keys and statements.
-    fn def() -> &'static RelationDef;
-}
-
-/// What a relation's join rows are: `()` for a plain join table, or the join model.
-pub trait Link: Send + Sync + 'static {
-    /// The join model's description, if there is one.
-    #[doc(hidden)]
-    const MODEL: Option<fn() -> &'static ModelDef>;
-}
-
-impl Link for () {
-    const MODEL: Option<fn() -> &'static ModelDef> = None;
-}
-
-impl<X: Model> Link for X {
-    const MODEL: Option<fn() -> &'static ModelDef> = Some(X::def);
-}
-
-/// The static description of one `has_and_belongs_to_many` relation, written by
-/// `#[derive(Model)]` for each `#[relation(...)]` with [`RelationDef::of`].
-#[derive(Debug)]
-pub struct RelationDef {
-    /// The accessor name (`parts`).
-    pub name: &'static str,
-    /// The declaring model.
-    pub owner: fn() -> &'static ModelDef,
-    /// The related model.
-    pub target: fn() -> &'static ModelDef,
-    /// The join table as declared (`AssemblyPart`); see [`table`](Self::table).
-    pub join_table: &'static str,
-    /// The join column holding the owner's id (`assembly_id`).
-    pub owner_key: &'static str,
-    /// The join column holding the target's id (`part_id`).
-    pub target_key: &'static str,
-    /// The join model (`through = "AssemblyPart"`), whose table is the join table.
-    pub through: Option<fn() -> &'static ModelDef>,
-    /// The relation's fixed statements, built on first use for each dialect.
-    pub statements: StatementCache<RelationStatements>,
-}
-
-impl RelationDef {
-    /// The description of relation `R` named `name` (its accessor), on the join table
-    /// `join_table` as declared, whose column `owner_key` holds the owner's id and
-    /// `target_key` the target's.
-    pub const fn of<R: Relation>(
-        name: &'static str,
-        join_table: &'static str,
-        owner_key: &'static str,
-        target_key: &'static str,
-    ) -> Self {
-        RelationDef {
-            name,
-            owner: <R::Owner as Model>::def,
-            target: <R::Target as Model>::def,
-            join_table,
-            owner_key,
-            target_key,
-            through: <R::Link as Link>::MODEL,
-            statements: StatementCache::new(),
-        }
-    }
-
-    /// The join table as the database knows it: the join model's own table
-    /// (`#[model(table = "...")]`) for a relation `through` a model, else `join_table`.
-    pub fn table(&self) -> &'static str {
-        self.through
-            .map_or(self.join_table, |through| through().table)
-    }
-
-    pub(crate) fn statements(&self, dialect: Dialect) -> &RelationStatements {
-        self.statements
-            .get(dialect, || RelationStatements::build(self, dialect))
-    }
-
-    /// Names an operation of this relation in errors: `Assembly.parts.add`.
-    fn op(&self, method: &'static str) -> Op {
-        Op::relation((self.owner)().name, self.name, method)
-    }
-}
 
 /// Most rows one batch statement writes, whatever the bind limit allows: past this, bigger
 /// statements cost more to parse than the round trips they save.
@@ -216,7 +124,7 @@ where
     }
 
     fn statements<DB: Backend>(&self) -> &'static RelationStatements {
-        self.rel().statements(DB::DIALECT)
+        statement::relation(self.rel(), DB::DIALECT)
     }
 
     fn owner_args<DB: Backend>(&self) -> Result<DB::Arguments> {
