@@ -1,0 +1,213 @@
+//! Reading requests (ids, filters, bodies) and writing rows as LoopBack's JSON.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+
+use crate::def::Model;
+use crate::filter::Filter;
+
+use super::error::ApiError;
+
+/// An id from the path, read as the model's id type: `42`, or a string key as it is.
+pub(super) fn parse_id<M: Model>(segment: &str) -> Result<M::Id, ApiError> {
+    if segment.contains('\0') {
+        return Err(nul("the id"));
+    }
+    serde_json::from_str::<M::Id>(segment)
+        .or_else(|_| serde_json::from_value::<M::Id>(Value::String(segment.to_owned())))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "INVALID_ID",
+                format!("`{segment}` is not an id of {}", M::def().name),
+            )
+        })
+}
+
+/// The 400 for a NUL character, which PostgreSQL cannot store in text and no LoopBack
+/// client means to send.
+pub(super) fn nul(place: &str) -> ApiError {
+    ApiError::bad_request(
+        "INVALID_CHARACTER",
+        format!("{place} holds a NUL character (\\u0000), which is not accepted"),
+    )
+}
+
+/// Fails with [`nul`] when a string or key anywhere in `value` holds a NUL character.
+pub(super) fn refuse_nul(value: &Value, place: &str) -> Result<(), ApiError> {
+    let has_nul = |s: &str| s.contains('\0');
+    let found = match value {
+        Value::String(s) => has_nul(s),
+        Value::Array(items) => return items.iter().try_for_each(|v| refuse_nul(v, place)),
+        Value::Object(map) => {
+            for (key, item) in map {
+                if has_nul(key) {
+                    return Err(nul(place));
+                }
+                refuse_nul(item, place)?;
+            }
+            false
+        }
+        _ => false,
+    };
+    if found { Err(nul(place)) } else { Ok(()) }
+}
+
+/// A query parameter's JSON, checked for NUL characters; `None` when it is absent.
+pub(super) fn query_json(
+    query: &HashMap<String, String>,
+    name: &str,
+    what: &str,
+) -> Result<Option<Value>, ApiError> {
+    let Some(text) = query.get(name) else {
+        return Ok(None);
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::bad_request(
+            "INVALID_FILTER",
+            format!("the {what} is not valid JSON: {e}"),
+        )
+    })?;
+    refuse_nul(&value, &format!("`{name}`"))?;
+    Ok(Some(value))
+}
+
+/// `?filter=` as a [`Filter`], or every row.
+pub(super) fn filter_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
+    match query_json(query, "filter", "filter")? {
+        Some(json) => Ok(Filter::from_json_value(&json)?),
+        None => Ok(Filter::new()),
+    }
+}
+
+/// `?where=` as a [`Filter`], or every row.
+pub(super) fn where_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
+    match query_json(query, "where", "condition")? {
+        Some(json) => Ok(Filter::from_json_where_value(&json)?),
+        None => Ok(Filter::new()),
+    }
+}
+
+/// The body as JSON: an object, or (where `many`) an array of objects.
+pub(super) fn body_json(body: &Bytes) -> Result<Value, ApiError> {
+    let value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("INVALID_JSON", format!("the body is not valid JSON: {e}"))
+    })?;
+    refuse_nul(&value, "the body")?;
+    Ok(value)
+}
+
+/// A row as LoopBack JSON; a field whose `Serialize` fails is a 500 that names it.
+pub(super) fn json_of<M: Model>(row: &M) -> Result<Map<String, Value>, ApiError> {
+    row.to_json().map_err(unserializable::<M>)
+}
+
+pub(super) fn unserializable<M: Model>(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Error",
+        "SERIALIZATION_FAILED",
+        format!("{}: {message}", M::def().name),
+    )
+}
+
+/// A key as JSON (`to_value` of the model's id type).
+pub(super) fn key_json<T: crate::__private::JsonColumn>(
+    key: &T,
+    name: &str,
+) -> Result<Value, ApiError> {
+    crate::__private::json::to_value(key, name).map_err(|message| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "SERIALIZATION_FAILED",
+            message,
+        )
+    })
+}
+
+pub(super) fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::invalid("the body must be a JSON object")),
+    }
+}
+
+/// The values of a new row from a body object; the id is left to the database when it
+/// generates ids.
+pub(super) fn new_of<M: Model>(mut body: Map<String, Value>) -> Result<M::New, ApiError> {
+    let def = M::def();
+    if def.id_generated {
+        let id = def.id_column();
+        body.remove(id.json_name);
+        body.remove(id.field);
+    }
+    M::new_from_json(body).map_err(|message| ApiError::invalid(format!("{}: {message}", def.name)))
+}
+
+/// A stored row with `patch` laid over it, as the values of a row (LoopBack's partial
+/// update); the id cannot change.
+pub(super) fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiError> {
+    let def = M::def();
+    let id = def.id_column();
+    if patch.contains_key(id.json_name) || patch.contains_key(id.field) {
+        let same = patch.get(id.json_name).or_else(|| patch.get(id.field))
+            == Some(&key_json(row.id(), id.json_name)?);
+        if !same {
+            return Err(ApiError::invalid(format!(
+                "{}: `{}` cannot change",
+                def.name, id.json_name
+            )));
+        }
+    }
+    let mut merged = json_of(row)?;
+    for (key, value) in patch {
+        let key = def
+            .columns
+            .iter()
+            .find(|c| c.field == key)
+            .map_or(key, |c| c.json_name.to_owned());
+        merged.insert(key, value);
+    }
+    if def.id_generated {
+        merged.remove(id.json_name);
+    }
+    M::new_from_json(merged)
+        .map_err(|message| ApiError::invalid(format!("{}: {message}", def.name)))
+}
+
+/// Rows read with `fields`: only the properties that were read.
+pub(super) fn partials<M: Model>(rows: &[M::Partial]) -> Result<Value, ApiError> {
+    rows.iter()
+        .map(|row| {
+            M::partial_to_json(row)
+                .map(Value::Object)
+                .map_err(unserializable::<M>)
+        })
+        .collect()
+}
+
+pub(super) fn rows<M: Model>(rows: &[M]) -> Result<Value, ApiError> {
+    rows.iter()
+        .map(|row| json_of(row).map(Value::Object))
+        .collect()
+}
+
+/// A key column's LoopBack name: `assembly_id` -> `assemblyId`.
+pub(super) fn json_key(column: &str) -> String {
+    let mut out = String::with_capacity(column.len());
+    let mut upper = false;
+    for c in column.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,106 @@
+//! LoopBack 3's REST API for models and their relations, as an [axum] router.
+//!
+//! ```text
+//! let app = Api::new(pool)
+//!     .model::<Assembly>()
+//!     .model::<Part>()
+//!     .relation(Assembly::PARTS)
+//!     .relation(Part::ASSEMBLIES)
+//!     .router();
+//! axum::serve(listener, app).await?;
+//! ```
+//!
+//! Paths, verbs, status codes and the error body are LoopBack's: `GET /Assemblies?filter=`,
+//! `POST /Assemblies`, `GET /Assemblies/{id}/parts`, `PUT /Assemblies/{id}/parts/rel/{fk}`,
+//! and so on; a missing parent or an unlinked `fk` is a 404, a bad filter a 400, a body
+//! that does not fit the model a 422 naming the property. The OpenAPI document of the
+//! routes is served at `/explorer/openapi.json`.
+
+//! The handlers are named functions over the pool as axum state: `models` for a model's
+//! own routes, `relations` for a relation's; `body` reads requests and writes rows, `error`
+//! is LoopBack's error body, `openapi` the document.
+
+mod body;
+mod error;
+mod models;
+mod openapi;
+mod relations;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use sqlx::Pool;
+
+use crate::backend::Backend;
+use crate::def::{Model, Relation};
+use crate::filter::RelationRef;
+
+pub use error::ApiError;
+pub use relations::LinkRoute;
+
+/// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// Builds the router of a set of models and relations.
+pub struct Api<DB: Backend> {
+    pool: Pool<DB>,
+    router: Router<Pool<DB>>,
+    document: openapi::Document,
+    body_limit: usize,
+}
+
+impl<DB: Backend> Api<DB> {
+    /// No routes yet; every route will run on `pool`.
+    pub fn new(pool: Pool<DB>) -> Self {
+        Api {
+            pool,
+            router: Router::new(),
+            document: openapi::Document::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Accepts request bodies up to `bytes` long (larger ones are a 413).
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The routes of `M` itself, under its plural (`/Assemblies`): list (`?filter=`),
+    /// create, count (`?where=`), find by id, exists, replace (PUT), update (PATCH) and
+    /// delete.
+    #[must_use]
+    pub fn model<M: Model>(mut self) -> Self {
+        self.router = models::routes::<DB, M>(self.router, &mut self.document);
+        self
+    }
+
+    /// The ten routes of a relation, under its owner (`/Assemblies/{id}/parts`): list,
+    /// create, delete all, count, find/update/destroy by `fk`, and link/unlink/exists under
+    /// `rel/{fk}`. For a relation with a join model (`through = "X"`), `PUT .../rel/{fk}`
+    /// takes the join row's data as its body (its keys may be left out) and answers with the
+    /// join row.
+    #[must_use]
+    pub fn relation<R>(mut self, relation: RelationRef<R>) -> Self
+    where
+        R: Relation,
+        R::Link: LinkRoute<DB>,
+    {
+        let _ = relation;
+        self.router = relations::routes::<DB, R, _, _>(self.router, &mut self.document);
+        self
+    }
+
+    /// The router, with the OpenAPI document at `/explorer/openapi.json` and the body limit.
+    pub fn router(self) -> Router {
+        let document = self.document.into_json();
+        self.router
+            .route(
+                "/explorer/openapi.json",
+                get(move || async move { Json(document) }),
+            )
+            .layer(DefaultBodyLimit::max(self.body_limit))
+            .with_state(self.pool)
+    }
+}

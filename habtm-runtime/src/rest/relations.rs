@@ -1,0 +1,317 @@
+//! The ten routes of a relation, under its owner (`/Assemblies/{id}/parts`), as named
+//! handlers whose state is the pool.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get, put};
+use serde_json::{Map, Value, json};
+use sqlx::Pool;
+
+use crate::backend::Backend;
+use crate::def::{Model, Relation};
+use crate::filter::Filter;
+use crate::ops::model;
+use crate::ops::relation::Related;
+
+use super::body::{
+    body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id, partials, patched,
+    rows, where_of,
+};
+use super::error::{ApiError, Reply, no_content, ok};
+use super::openapi::Document;
+
+type Params = Query<HashMap<String, String>>;
+type Pair = Path<(String, String)>;
+
+/// Adds the routes of relation `R` to `router` and documents them: list, create, delete all,
+/// count, find/update/destroy by `fk`, and link/unlink/exists under `rel/{fk}`.
+pub(super) fn routes<DB, R, O, T>(
+    router: Router<Pool<DB>>,
+    document: &mut Document,
+) -> Router<Pool<DB>>
+where
+    DB: Backend,
+    R: Relation<Owner = O, Target = T>,
+    R::Link: LinkRoute<DB>,
+    O: Model,
+    T: Model,
+{
+    let (owner, target) = (O::def(), T::def());
+    document.schema::<DB>(target);
+    let base = format!("/{}/{{id}}/{}", owner.plural, R::def().name);
+    let (t, list) = (target.name, format!("{}List", target.name));
+    document.route(
+        &base,
+        &[
+            ("get", "Find the related instances", &list),
+            ("post", "Create related instances", t),
+            ("delete", "Unlink every related instance", ""),
+        ],
+    );
+    document.route(
+        &format!("{base}/count"),
+        &[("get", "Count the related instances", "Count")],
+    );
+    document.route(
+        &format!("{base}/{{fk}}"),
+        &[
+            ("get", "Find a related instance by id", t),
+            ("put", "Update a related instance by id", t),
+            ("delete", "Delete a related instance by id", ""),
+        ],
+    );
+    document.route(
+        &format!("{base}/rel/{{fk}}"),
+        &[
+            ("put", "Link an instance", t),
+            ("delete", "Unlink an instance", ""),
+            ("head", "Whether an instance is linked", ""),
+        ],
+    );
+    let link = <R::Link as LinkRoute<DB>>::link_route::<R>();
+    router
+        .route(
+            &base,
+            get(find::<DB, R>)
+                .post(create::<DB, R>)
+                .delete(clear::<DB, R>),
+        )
+        .route(&format!("{base}/count"), get(count::<DB, R>))
+        .route(
+            &format!("{base}/{{fk}}"),
+            get(find_by_id::<DB, R>)
+                .put(update_by_id::<DB, R>)
+                .delete(destroy::<DB, R>),
+        )
+        .route(
+            &format!("{base}/rel/{{fk}}"),
+            link.delete(unlink::<DB, R>).head(linked::<DB, R>),
+        )
+}
+
+/// The related rows of the owner with id `id`, which must exist (else a 404).
+async fn owner<DB: Backend, R: Relation>(
+    pool: &Pool<DB>,
+    id: &str,
+) -> Result<Related<R>, ApiError> {
+    let id = parse_id::<R::Owner>(id)?;
+    if !model::exists::<R::Owner, _>(pool, &id).await? {
+        return Err(ApiError::not_found(format!(
+            "Unknown \"{}\" id {id:?}.",
+            <R::Owner as Model>::def().name
+        )));
+    }
+    Ok(Related::new(id))
+}
+
+/// The owner's related rows and the `fk` of the path.
+async fn pair<DB: Backend, R: Relation>(
+    pool: &Pool<DB>,
+    (id, fk): (String, String),
+) -> Result<(Related<R>, <R::Target as Model>::Id), ApiError> {
+    let fk = parse_id::<R::Target>(&fk)?;
+    Ok((owner::<DB, R>(pool, &id).await?, fk))
+}
+
+/// The 404 of a row that is not linked.
+fn unlinked<R: Relation>(fk: &<R::Target as Model>::Id) -> ApiError {
+    ApiError::not_found(format!(
+        "No \"{}\" with id {fk:?} is linked by \"{}\".",
+        <R::Target as Model>::def().name,
+        R::def().name
+    ))
+}
+
+/// `GET /Assemblies/{id}/parts?filter=`.
+async fn find<DB: Backend, R: Relation>(
+    State(pool): State<Pool<DB>>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let related = owner::<DB, R>(&pool, &id).await?;
+    let filter = filter_of::<R::Target>(&q)?;
+    if filter.has_fields() {
+        return ok(partials::<R::Target>(
+            &related.select(&pool, filter).await?,
+        )?);
+    }
+    ok(rows(&related.find(&pool, filter).await?)?)
+}
+
+/// `POST /Assemblies/{id}/parts`: creates and links the part of an object, or the parts of an
+/// array (all or none).
+async fn create<DB: Backend, R: Relation>(
+    State(pool): State<Pool<DB>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let related = owner::<DB, R>(&pool, &id).await?;
+    match body_json(&body)? {
+        Value::Array(items) => {
+            let news = items
+                .into_iter()
+                .map(|i| object(i).and_then(new_of::<R::Target>))
+                .collect::<Result<Vec<_>, _>>()?;
+            ok(rows(&related.create_many(&pool, &news).await?)?)
+        }
+        single => {
+            let new = new_of::<R::Target>(object(single)?)?;
+            ok(Value::Object(json_of(&related.create(&pool, new).await?)?))
+        }
+    }
+}
+
+/// `DELETE /Assemblies/{id}/parts`: unlinks every part.
+async fn clear<DB: Backend, R: Relation>(
+    State(pool): State<Pool<DB>>,
+    Path(id): Path<String>,
+) -> Reply {
+    owner::<DB, R>(&pool, &id).await?.clear(&pool).await?;
+    no_content()
+}
+
+/// `GET /Assemblies/{id}/parts/count?where=`.
+async fn count<DB: Backend, R: Relation>(
+    State(pool): State<Pool<DB>>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let related = owner::<DB, R>(&pool, &id).await?;
+    let filter = where_of::<R::Target>(&q)?;
+    ok(json!({"count": related.count_where(&pool, filter).await?}))
+}
+
+/// `GET /Assemblies/{id}/parts/{fk}`: the part, if linked.
+async fn find_by_id<DB: Backend, R: Relation>(
+    State(pool): State<Pool<DB>>,
+    Path(p): Pair,
+) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    match related.find_by_id(&pool, fk.clone()).await? {
+        Some(row) => ok(Value::Object(json_of(&row)?)),
+        None => Err(unlinked::<R>(&fk)),
+    }
+}
+
+/// `PUT /Assemblies/{id}/parts/{fk}`: the linked part with the body's properties laid over it.
+async fn update_by_id<DB: Backend, R: Relation>(
+    State(pool): State<Pool<DB>>,
+    Path(p): Pair,
+    body: Bytes,
+) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    let patch = object(body_json(&body)?)?;
+    let Some(row) = related.find_by_id(&pool, fk.clone()).await? else {
+        return Err(unlinked::<R>(&fk));
+    };
+    let new = patched(&row, patch)?;
+    match related.update_by_id(&pool, fk.clone(), new).await? {
+        Some(row) => ok(Value::Object(json_of(&row)?)),
+        None => Err(unlinked::<R>(&fk)),
+    }
+}
+
+/// `DELETE /Assemblies/{id}/parts/{fk}`: deletes the linked part and its links.
+async fn destroy<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    if related.destroy(&pool, fk.clone()).await? {
+        no_content()
+    } else {
+        Err(unlinked::<R>(&fk))
+    }
+}
+
+/// `DELETE /Assemblies/{id}/parts/rel/{fk}`: unlinks, linked or not.
+async fn unlink<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    related.remove(&pool, fk).await?;
+    no_content()
+}
+
+/// `HEAD /Assemblies/{id}/parts/rel/{fk}`: 200 if linked, 404 if not.
+async fn linked<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    if related.exists(&pool, fk.clone()).await? {
+        Ok(StatusCode::OK.into_response())
+    } else {
+        Err(unlinked::<R>(&fk))
+    }
+}
+
+/// How a relation's `PUT .../rel/{fk}` links, by its join model: a plain join table links
+/// the pair and answers with its keys; a join model `X` takes the join row's data from the
+/// body and answers with the join row.
+#[doc(hidden)]
+pub trait LinkRoute<DB: Backend>: Sized {
+    /// The handler of `PUT .../rel/{fk}` for relation `R`.
+    fn link_route<R: Relation<Link = Self>>() -> MethodRouter<Pool<DB>>;
+}
+
+impl<DB: Backend> LinkRoute<DB> for () {
+    fn link_route<R: Relation<Link = Self>>() -> MethodRouter<Pool<DB>> {
+        put(link::<DB, R>)
+    }
+}
+
+impl<DB: Backend, X: Model> LinkRoute<DB> for X {
+    fn link_route<R: Relation<Link = Self>>() -> MethodRouter<Pool<DB>> {
+        put(link_with::<DB, R, X>)
+    }
+}
+
+/// `PUT /Assemblies/{id}/parts/rel/{fk}` on a plain join table: links, and answers with the
+/// pair's keys.
+async fn link<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    related.add(&pool, fk.clone()).await?;
+    let rel = R::def();
+    let mut link = Map::new();
+    link.insert(
+        json_key(rel.owner_key),
+        key_json(related.owner_id(), rel.owner_key)?,
+    );
+    link.insert(json_key(rel.target_key), key_json(&fk, rel.target_key)?);
+    ok(Value::Object(link))
+}
+
+/// `PUT /Kits/{id}/components/rel/{fk}` with a join model `X`: links with the body as the
+/// join row's data (its keys may be left out), and answers with the join row.
+async fn link_with<DB, R, X>(State(pool): State<Pool<DB>>, Path(p): Pair, body: Bytes) -> Reply
+where
+    DB: Backend,
+    R: Relation<Link = X>,
+    X: Model,
+{
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
+    let mut data = if body.is_empty() {
+        Map::new()
+    } else {
+        object(body_json(&body)?)?
+    };
+    let (rel, join) = (R::def(), X::def());
+    let key = |column: &str| {
+        join.columns
+            .iter()
+            .find(|c| c.name == column)
+            .map_or_else(|| json_key(column), |c| c.json_name.to_owned())
+    };
+    let (owner_key, target_key) = (key(rel.owner_key), key(rel.target_key));
+    data.insert(owner_key, key_json(related.owner_id(), rel.owner_key)?);
+    let fk_json = key_json(&fk, rel.target_key)?;
+    data.insert(target_key.clone(), fk_json.clone());
+    let new = new_of::<X>(data)?;
+    related.add_with(&pool, fk.clone(), new).await?;
+    let this_link = json!({"where": {target_key: fk_json}});
+    let links = related
+        .find_with_links(&pool, Filter::from_json_value(&this_link)?)
+        .await?;
+    match links.first() {
+        Some((_, link)) => ok(Value::Object(json_of(link)?)),
+        None => Err(unlinked::<R>(&fk)),
+    }
+}
