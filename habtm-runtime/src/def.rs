@@ -12,6 +12,7 @@ use sqlx::error::BoxDynError;
 use crate::backend::Backend;
 use crate::dialect::{Dialect, Lock};
 use crate::error::Op;
+use crate::sql::Statement;
 use crate::value::SqlType;
 
 /// A struct stored as one table row; implemented by `#[derive(Model)]`, which also writes
@@ -191,28 +192,28 @@ pub struct ModelStatements {
     /// `SELECT <select_list> FROM "T" AS t`.
     pub(crate) select: String,
     /// `SELECT ... FROM "T" AS t WHERE t."id" = ?`.
-    pub(crate) find_by_id: String,
+    pub(crate) find_by_id: Statement,
     /// `INSERT INTO "T" (...) VALUES (...)`, with `RETURNING <columns>` where available.
-    pub(crate) insert: String,
+    pub(crate) insert: Statement,
     /// `UPDATE "T" SET "a" = ?, ... WHERE "id" = ?`.
-    pub(crate) update: String,
+    pub(crate) update: Statement,
     /// `update` with `RETURNING <columns>` where available.
-    pub(crate) update_returning: String,
+    pub(crate) update_returning: Statement,
     /// `DELETE FROM "T" WHERE "id" = ?`.
-    pub(crate) delete: String,
+    pub(crate) delete: Statement,
     /// `SELECT 1 FROM "T" WHERE "id" = ?`.
-    pub(crate) exists: String,
+    pub(crate) exists: Statement,
     /// `exists` taking each [`Lock`] on the row, in the order of [`Lock::ALL`].
-    pub(crate) locks: [String; 4],
+    pub(crate) locks: [Statement; 4],
     /// `DELETE FROM "<join table>" WHERE "<key>" = ?`, once for each join-table column that
     /// holds this model's ids in the relations it declares: a deleted row takes its links
     /// with it, with or without foreign keys.
-    pub(crate) unlink: Vec<String>,
+    pub(crate) unlink: Vec<Statement>,
 }
 
 impl ModelStatements {
     /// The statement that takes `lock` on a row.
-    pub(crate) fn lock(&self, lock: Lock) -> &str {
+    pub(crate) fn lock(&self, lock: Lock) -> &Statement {
         &self.locks[lock as usize]
     }
 }
@@ -315,35 +316,35 @@ pub struct RelationStatements {
     /// AS j WHERE j."assembly_id" = ?)`
     pub(crate) select: String,
     /// `select` ordered by the part id.
-    pub(crate) all: String,
+    pub(crate) all: Statement,
     /// `select` `AND t."id" = ?`
-    pub(crate) find_by_id: String,
+    pub(crate) find_by_id: Statement,
     /// `SELECT COUNT(*) FROM "Part" AS t WHERE t."id" IN (<the linked ids>)`
-    pub(crate) count: String,
+    pub(crate) count: Statement,
     /// Links an existing part in one statement that reads both rows and ignores an existing
     /// link; see [`link_insert`].
-    pub(crate) add: String,
+    pub(crate) add: Statement,
     /// `add` on a join table without a unique key, once both rows are locked.
-    pub(crate) add_guarded: String,
+    pub(crate) add_guarded: Statement,
     /// `SELECT (SELECT COUNT(*) FROM "Assembly" WHERE "id" = ?), (SELECT COUNT(*) FROM "Part"
     /// WHERE "id" = ?)`: which of the two rows exist, when a link could not be written.
-    pub(crate) parents: String,
+    pub(crate) parents: Statement,
     /// `INSERT INTO "AssemblyPart" (...) SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" =
     /// ?`, keeping the owner from being deleted until the link is written.
-    pub(crate) link_new: String,
+    pub(crate) link_new: Statement,
     /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`
-    pub(crate) remove: String,
+    pub(crate) remove: Statement,
     /// `SELECT 1 FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`
-    pub(crate) exists: String,
+    pub(crate) exists: Statement,
     /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ?`
-    pub(crate) clear: String,
+    pub(crate) clear: Statement,
     /// `SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? ORDER BY "part_id"`
-    pub(crate) ids: String,
+    pub(crate) ids: Statement,
     /// `DELETE FROM "AssemblyPart" WHERE "part_id" = ?`
-    pub(crate) unlink_target: String,
+    pub(crate) unlink_target: Statement,
     /// `UPDATE "Part" SET ... WHERE "id" = ? AND EXISTS (SELECT 1 FROM "AssemblyPart" AS j
     /// WHERE j."assembly_id" = ? AND j."part_id" = ?)`, returning the row where available.
-    pub(crate) update_linked: String,
+    pub(crate) update_linked: Statement,
     /// For a relation with a join model: `add` and `add_guarded` writing the join model's
     /// data columns too, and `UPDATE` of those columns for one link.
     pub(crate) through: Option<ThroughStatements>,
@@ -356,10 +357,10 @@ pub struct RelationStatements {
 pub struct ThroughStatements {
     /// The data columns, as indexes into the join model's columns, in the order bound.
     pub(crate) data: Vec<usize>,
-    pub(crate) add: String,
-    pub(crate) add_guarded: String,
+    pub(crate) add: Statement,
+    pub(crate) add_guarded: Statement,
     /// `UPDATE "KitComponent" SET <data> = ? WHERE "kit_id" = ? AND "component_id" = ?`
-    pub(crate) update_link: Option<String>,
+    pub(crate) update_link: Option<Statement>,
 }
 
 /// What is known of a join table on one dialect; learned once per process.

@@ -1,18 +1,137 @@
-//! Building SQL text: quoted names, placeholders, column lists, and the per-dialect cache
-//! that makes fixed statements a one-time cost.
+//! Building SQL text: quoted names, placeholders, column lists; and fixed statements that
+//! carry the list of what they bind, filled by one binder.
 
 use std::sync::Arc;
 
 use sqlx::SqlStr;
 
+use crate::backend::Backend;
 use crate::dialect::Dialect;
-use crate::value::DynList;
+use crate::error::{Error, Result};
+use crate::value::{DynList, DynValue};
+
+/// What a fixed statement binds, in the order it binds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Param {
+    /// The id of the model's row (or of a new row whose id the caller supplies).
+    Id,
+    /// The owner's id, in a relation's statement.
+    Owner,
+    /// The target's id, in a relation's statement.
+    Target,
+    /// Every column the operation writes from the caller's values (a new row's, a saved
+    /// row's, a join row's data), in declaration order.
+    Columns,
+}
+
+/// A statement built once, with the parameters it binds in order: text and binds cannot
+/// drift apart, since [`bind`](Self::bind) follows the list the builder wrote.
+#[derive(Debug)]
+pub struct Statement {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Param>,
+}
+
+/// Binds the columns an operation writes, in declaration order.
+pub(crate) type BindColumns<'a, DB> =
+    &'a (dyn Fn(&mut <DB as sqlx::Database>::Arguments) -> Result<()> + Sync);
+
+/// The values of one call, for the statement to take what its parameters name.
+pub(crate) struct Binds<'a, DB: Backend> {
+    pub(crate) id: Option<&'a dyn DynValue>,
+    pub(crate) owner: Option<&'a dyn DynValue>,
+    pub(crate) target: Option<&'a dyn DynValue>,
+    pub(crate) columns: Option<BindColumns<'a, DB>>,
+}
+
+impl<DB: Backend> Default for Binds<'_, DB> {
+    fn default() -> Self {
+        Binds {
+            id: None,
+            owner: None,
+            target: None,
+            columns: None,
+        }
+    }
+}
+
+impl<'a, DB: Backend> Binds<'a, DB> {
+    /// A row's id.
+    pub(crate) fn id(id: &'a dyn DynValue) -> Self {
+        Binds {
+            id: Some(id),
+            ..Binds::default()
+        }
+    }
+
+    /// An owner's id.
+    pub(crate) fn owner(owner: &'a dyn DynValue) -> Self {
+        Binds {
+            owner: Some(owner),
+            ..Binds::default()
+        }
+    }
+
+    /// An owner's and a target's ids.
+    pub(crate) fn pair(owner: &'a dyn DynValue, target: &'a dyn DynValue) -> Self {
+        Binds {
+            owner: Some(owner),
+            target: Some(target),
+            ..Binds::default()
+        }
+    }
+
+    /// These, and the columns `columns` binds.
+    pub(crate) fn columns(self, columns: BindColumns<'a, DB>) -> Self {
+        Binds {
+            columns: Some(columns),
+            ..self
+        }
+    }
+}
+
+impl Statement {
+    /// The text, borrowed from the `'static` cache it lives in.
+    pub(crate) fn text(&'static self) -> SqlStr {
+        SqlStr::from_static(&self.sql)
+    }
+
+    /// The arguments of one run: each parameter from `binds`, in the statement's order.
+    pub(crate) fn bind<DB: Backend>(&self, binds: &Binds<'_, DB>) -> Result<DB::Arguments> {
+        let mut args = DB::Arguments::default();
+        for param in &self.params {
+            let value = match param {
+                Param::Id => binds.id,
+                Param::Owner => binds.owner,
+                Param::Target => binds.target,
+                Param::Columns => {
+                    let columns = binds.columns.ok_or_else(|| missing(*param))?;
+                    columns(&mut args)?;
+                    continue;
+                }
+            };
+            DB::bind_dyn(&mut args, value.ok_or_else(|| missing(*param))?)
+                .map_err(Error::encode)?;
+        }
+        Ok(args)
+    }
+}
+
+/// A statement asked for a value its caller did not give: a mistake in habtm itself.
+fn missing(param: Param) -> Error {
+    Error::Unsupported {
+        operation: "binding a statement".into(),
+        message: format!("no value given for {param:?}"),
+    }
+}
 
 /// Writes one statement for one dialect, numbering placeholders as it goes.
 pub(crate) struct SqlWriter {
     pub(crate) dialect: Dialect,
     pub(crate) sql: String,
     binds: usize,
+    /// What a fixed statement binds, as the builder says while writing it.
+    params: Vec<Param>,
     /// Value lists the statement reads from temporary tables, which must exist when it runs.
     lists: Vec<TempList>,
 }
@@ -32,6 +151,7 @@ impl SqlWriter {
             dialect,
             sql: String::with_capacity(128),
             binds: 0,
+            params: Vec::new(),
             lists: Vec::new(),
         }
     }
@@ -44,6 +164,7 @@ impl SqlWriter {
             dialect,
             sql,
             binds,
+            params: Vec::new(),
             lists: Vec::new(),
         }
     }
@@ -73,6 +194,31 @@ impl SqlWriter {
         self
     }
 
+    /// The placeholder of `param`, which the statement binds here.
+    pub(crate) fn param_of(&mut self, param: Param) -> &mut Self {
+        self.params.push(param);
+        self.param()
+    }
+
+    /// Says that the placeholders written next hold `param` (one role for several
+    /// placeholders, as [`Param::Columns`] has).
+    pub(crate) fn binds(&mut self, param: Param) -> &mut Self {
+        self.params.push(param);
+        self
+    }
+
+    /// The fixed statement written, with what it binds.
+    pub(crate) fn statement(self) -> Statement {
+        debug_assert!(
+            self.lists.is_empty(),
+            "a fixed statement with temporary lists"
+        );
+        Statement {
+            sql: self.sql,
+            params: self.params,
+        }
+    }
+
     /// Parameter `n` once more: PostgreSQL's `$n`, for a statement that uses a value twice.
     pub(crate) fn param_again(&mut self, n: usize) -> &mut Self {
         debug_assert!(self.dialect == Dialect::Postgres && n <= self.binds);
@@ -80,9 +226,14 @@ impl SqlWriter {
         self
     }
 
-    /// How many parameters the statement holds so far.
-    pub(crate) fn binds(&self) -> usize {
+    /// How many placeholders the statement holds so far.
+    pub(crate) fn placeholders(&self) -> usize {
         self.binds
+    }
+
+    /// `name = <param>`, binding `param`.
+    pub(crate) fn eq_param_of(&mut self, name: &str, param: Param) -> &mut Self {
+        self.ident(name).push(" = ").param_of(param)
     }
 
     /// `name = <param>`.
@@ -150,9 +301,4 @@ impl SqlWriter {
     pub(crate) fn into_parts(self) -> (String, Vec<TempList>) {
         (self.sql, self.lists)
     }
-}
-
-/// A fixed statement: borrowed from a `'static` cache, never copied.
-pub(crate) fn fixed(sql: &'static str) -> SqlStr {
-    SqlStr::from_static(sql)
 }

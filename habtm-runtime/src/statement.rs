@@ -4,7 +4,7 @@ use crate::def::{
     ColumnDef, ModelDef, ModelStatements, RelationDef, RelationStatements, Shape, ThroughStatements,
 };
 use crate::dialect::{Dialect, Lock};
-use crate::sql::SqlWriter;
+use crate::sql::{Param, SqlWriter, Statement};
 
 /// The fixed statements of model `def` on `dialect`, built on first use.
 pub(crate) fn model(def: &ModelDef, dialect: Dialect) -> &ModelStatements {
@@ -36,9 +36,9 @@ fn build_model(def: &ModelDef, dialect: Dialect) -> ModelStatements {
     w.push(&select)
         .push(" WHERE ")
         .qualified("t", id)
-        .push(" = ")
-        .param();
-    let find_by_id = w.finish();
+        .push(" = ");
+    w.param_of(Param::Id);
+    let find_by_id = w.statement();
 
     let returning = |w: &mut SqlWriter| {
         if dialect.has_returning() {
@@ -50,39 +50,49 @@ fn build_model(def: &ModelDef, dialect: Dialect) -> ModelStatements {
     let n = def.insert_columns().count();
     w.push("INSERT INTO ").ident(def.table).push(" (");
     w.idents(None, def.insert_columns().map(|c| c.name));
-    w.push(") VALUES ").param_list(n);
-    returning(&mut w);
-    let insert = w.finish();
-
-    let mut w = SqlWriter::new(dialect);
-    w.push("UPDATE ").ident(def.table).push(" SET ");
-    for (i, column) in def.value_columns().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.eq_param(column.name);
+    w.push(") VALUES ");
+    if !def.id_generated {
+        w.binds(Param::Id);
     }
-    w.push(" WHERE ").eq_param(id);
-    let update = w.finish();
-    let mut w = SqlWriter::continuing(dialect, &update, n + 1);
+    w.binds(Param::Columns).param_list(n);
     returning(&mut w);
-    let update_returning = w.finish();
+    let insert = w.statement();
+
+    let update = |returns: bool| {
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(def.table).push(" SET ");
+        w.binds(Param::Columns);
+        for (i, column) in def.value_columns().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.eq_param(column.name);
+        }
+        w.push(" WHERE ").eq_param_of(id, Param::Id);
+        if returns {
+            returning(&mut w);
+        }
+        w.statement()
+    };
 
     let mut w = SqlWriter::new(dialect);
     w.push("DELETE FROM ")
         .ident(def.table)
         .push(" WHERE ")
-        .eq_param(id);
-    let delete = w.finish();
+        .eq_param_of(id, Param::Id);
+    let delete = w.statement();
 
-    let mut w = SqlWriter::new(dialect);
-    w.push("SELECT 1 FROM ")
-        .ident(def.table)
-        .push(" WHERE ")
-        .eq_param(id);
-    let exists = w.finish();
-
-    let locks = Lock::ALL.map(|lock| format!("{exists}{}", dialect.lock_clause(lock)));
+    let exists = |lock: Option<Lock>| {
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT 1 FROM ")
+            .ident(def.table)
+            .push(" WHERE ")
+            .eq_param_of(id, Param::Id);
+        if let Some(lock) = lock {
+            w.push(dialect.lock_clause(lock));
+        }
+        w.statement()
+    };
 
     let mut keys: Vec<(&str, &str)> = Vec::new();
     for relation in def.relations.iter().map(|r| r()) {
@@ -103,8 +113,8 @@ fn build_model(def: &ModelDef, dialect: Dialect) -> ModelStatements {
             w.push("DELETE FROM ")
                 .ident(table)
                 .push(" WHERE ")
-                .eq_param(key);
-            w.finish()
+                .eq_param_of(key, Param::Id);
+            w.statement()
         })
         .collect();
 
@@ -113,11 +123,11 @@ fn build_model(def: &ModelDef, dialect: Dialect) -> ModelStatements {
         select,
         find_by_id,
         insert,
-        update,
-        update_returning,
+        update: update(false),
+        update_returning: update(true),
         delete,
-        exists,
-        locks,
+        exists: exists(None),
+        locks: Lock::ALL.map(|lock| exists(Some(lock))),
         unlink,
     }
 }
@@ -133,7 +143,8 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
 
     // A semi-join: a part linked twice (possible in LoopBack's own join tables, which
     // have no unique key) still comes back once.
-    let linked = |s: &mut SqlWriter| {
+    let from_linked = |s: &mut SqlWriter| {
+        s.push(" FROM ").ident(target.table).push(" AS t WHERE ");
         s.qualified("t", target_id)
             .push(" IN (SELECT ")
             .qualified("j", rel.target_key);
@@ -141,39 +152,42 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
             .ident(join_table)
             .push(" AS j WHERE ")
             .qualified("j", rel.owner_key);
-        s.push(" = ").param().push(")");
+        s.push(" = ").param_of(Param::Owner).push(")");
     };
+    let linked = |head: &str| {
+        let mut s = w();
+        s.push(head);
+        from_linked(&mut s);
+        s
+    };
+    let select_head = format!("SELECT {}", target_stmts.select_list);
 
-    let mut s = w();
-    s.push(" FROM ").ident(target.table).push(" AS t WHERE ");
-    linked(&mut s);
-    let from_linked = s.finish();
-    let select = format!("SELECT {}{from_linked}", target_stmts.select_list);
+    let mut s = linked("");
+    let from_linked_text = s.sql.clone();
+    let select = format!("{select_head}{}", std::mem::take(&mut s.sql));
 
-    let mut s = w();
-    s.push(&select).push(" ORDER BY ").qualified("t", target_id);
-    let all = s.finish();
+    let mut s = linked(&select_head);
+    s.push(" ORDER BY ").qualified("t", target_id);
+    let all = s.statement();
 
-    let mut s = SqlWriter::continuing(dialect, &select, 1);
-    s.push(" AND ")
-        .qualified("t", target_id)
-        .push(" = ")
-        .param();
-    let find_by_id = s.finish();
+    let mut s = linked(&select_head);
+    s.push(" AND ").qualified("t", target_id).push(" = ");
+    s.param_of(Param::Target);
+    let find_by_id = s.statement();
 
-    let count = format!("SELECT COUNT(*){from_linked}");
+    let count = linked("SELECT COUNT(*)").statement();
 
     let mut s = w();
     s.push("SELECT (SELECT COUNT(*) FROM ")
         .ident(owner.table)
         .push(" WHERE ")
-        .eq_param(owner_id);
+        .eq_param_of(owner_id, Param::Owner);
     s.push("), (SELECT COUNT(*) FROM ")
         .ident(target.table)
         .push(" WHERE ")
-        .eq_param(target_id)
+        .eq_param_of(target_id, Param::Target)
         .push(")");
-    let parents = s.finish();
+    let parents = s.statement();
 
     let mut s = w();
     s.push("INSERT INTO ").ident(join_table).push(" (");
@@ -181,38 +195,40 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         .push(") SELECT ")
         .qualified("o", owner_id);
     s.push(", ")
-        .param()
+        .param_of(Param::Target)
         .push(" FROM ")
         .ident(owner.table)
         .push(" AS o WHERE ");
-    s.qualified("o", owner_id).push(" = ").param();
+    s.qualified("o", owner_id)
+        .push(" = ")
+        .param_of(Param::Owner);
     if dialect == Dialect::Postgres {
         s.push(dialect.lock_clause(Lock::KeyShare));
     }
-    let link_new = s.finish();
+    let link_new = s.statement();
 
     let pair = |s: &mut SqlWriter| {
-        s.eq_param(rel.owner_key)
+        s.eq_param_of(rel.owner_key, Param::Owner)
             .push(" AND ")
-            .eq_param(rel.target_key);
+            .eq_param_of(rel.target_key, Param::Target);
     };
 
     let mut s = w();
     s.push("DELETE FROM ").ident(join_table).push(" WHERE ");
     pair(&mut s);
-    let remove = s.finish();
+    let remove = s.statement();
 
     let mut s = w();
     s.push("SELECT 1 FROM ").ident(join_table).push(" WHERE ");
     pair(&mut s);
-    let exists = s.finish();
+    let exists = s.statement();
 
     let mut s = w();
     s.push("DELETE FROM ")
         .ident(join_table)
         .push(" WHERE ")
-        .eq_param(rel.owner_key);
-    let clear = s.finish();
+        .eq_param_of(rel.owner_key, Param::Owner);
+    let clear = s.statement();
 
     let mut s = w();
     s.push("SELECT ")
@@ -220,20 +236,21 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         .push(" FROM ")
         .ident(join_table);
     s.push(" WHERE ")
-        .eq_param(rel.owner_key)
+        .eq_param_of(rel.owner_key, Param::Owner)
         .push(" ORDER BY ")
         .ident(rel.target_key);
-    let ids = s.finish();
+    let ids = s.statement();
 
     let mut s = w();
     s.push("DELETE FROM ")
         .ident(join_table)
         .push(" WHERE ")
-        .eq_param(rel.target_key);
-    let unlink_target = s.finish();
+        .eq_param_of(rel.target_key, Param::Target);
+    let unlink_target = s.statement();
 
     let mut s = w();
     s.push("UPDATE ").ident(target.table).push(" SET ");
+    s.binds(Param::Columns);
     for (i, column) in target.value_columns().enumerate() {
         if i > 0 {
             s.push(", ");
@@ -241,23 +258,23 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         s.eq_param(column.name);
     }
     s.push(" WHERE ")
-        .eq_param(target_id)
+        .eq_param_of(target_id, Param::Target)
         .push(" AND EXISTS (SELECT 1 FROM ");
     s.ident(join_table)
         .push(" AS j WHERE ")
         .qualified("j", rel.owner_key)
         .push(" = ");
-    s.param()
+    s.param_of(Param::Owner)
         .push(" AND ")
         .qualified("j", rel.target_key)
         .push(" = ")
-        .param()
+        .param_of(Param::Target)
         .push(")");
     if dialect.has_returning() {
         s.push(" RETURNING ")
             .idents(None, target.columns.iter().map(|c| c.name));
     }
-    let update_linked = s.finish();
+    let update_linked = s.statement();
 
     let through = rel.through.map(|through| {
         let join = through();
@@ -266,6 +283,7 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         let update_link = (!data.is_empty()).then(|| {
             let mut s = w();
             s.push("UPDATE ").ident(join_table).push(" SET ");
+            s.binds(Param::Columns);
             for (i, name) in names.iter().enumerate() {
                 if i > 0 {
                     s.push(", ");
@@ -274,7 +292,7 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
             }
             s.push(" WHERE ");
             pair(&mut s);
-            s.finish()
+            s.statement()
         });
         ThroughStatements {
             add: link_insert(rel, dialect, &names, false),
@@ -285,7 +303,7 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
     });
 
     RelationStatements {
-        from_linked,
+        from_linked: from_linked_text,
         select,
         all,
         find_by_id,
@@ -340,7 +358,7 @@ fn data_columns(rel: &RelationDef, join: &ModelDef) -> Vec<usize> {
 /// one pair take turns): PostgreSQL `INSERT ... SELECT <data>, $k, $k+1 WHERE NOT EXISTS
 /// (<the pair>)`, MySQL `INSERT ... VALUES (...)` after a plain read of the pair (a locking
 /// read would lock the whole table when it has no index), SQLite as above.
-fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool) -> String {
+fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool) -> Statement {
     let owner = (rel.owner)();
     let target = (rel.target)();
     let join_table = rel.table();
@@ -353,6 +371,9 @@ fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool
             data.iter().copied().chain([rel.owner_key, rel.target_key]),
         );
         s.push(")");
+        if !data.is_empty() {
+            s.binds(Param::Columns);
+        }
         for i in 0..data.len() {
             s.push(if i == 0 { " SELECT " } else { ", " }).param();
         }
@@ -367,8 +388,13 @@ fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool
             .push(" AS o, ")
             .ident(target.table)
             .push(" AS t WHERE ");
-        s.qualified("o", owner_id).push(" = ").param().push(" AND ");
-        s.qualified("t", target_id).push(" = ").param();
+        s.qualified("o", owner_id)
+            .push(" = ")
+            .param_of(Param::Owner)
+            .push(" AND ");
+        s.qualified("t", target_id)
+            .push(" = ")
+            .param_of(Param::Target);
     };
     let pair_absent =
         |s: &mut SqlWriter, owner: &dyn Fn(&mut SqlWriter), target: &dyn Fn(&mut SqlWriter)| {
@@ -402,7 +428,7 @@ fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool
             s.push("WITH linked AS (");
             insert(&mut s);
             from_both(&mut s);
-            let (o, t) = (s.binds() - 1, s.binds());
+            let (o, t) = (s.placeholders() - 1, s.placeholders());
             s.push(" FOR KEY SHARE OF o, t ON CONFLICT DO NOTHING RETURNING 1)");
             s.push(" SELECT (SELECT COUNT(*) FROM linked), EXISTS (SELECT 1 FROM ")
                 .ident(owner.table)
@@ -417,10 +443,10 @@ fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool
         (Dialect::Postgres, true) => {
             insert(&mut s);
             s.push(if data.is_empty() { " SELECT " } else { ", " })
-                .param()
+                .param_of(Param::Owner)
                 .push(", ")
-                .param();
-            let (o, t) = (s.binds() - 1, s.binds());
+                .param_of(Param::Target);
+            let (o, t) = (s.placeholders() - 1, s.placeholders());
             s.push(" WHERE");
             pair_absent(
                 &mut s,
@@ -446,8 +472,18 @@ fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool
                 None,
                 data.iter().copied().chain([rel.owner_key, rel.target_key]),
             );
-            s.push(") VALUES ").param_list(data.len() + 2);
+            s.push(") VALUES (");
+            if !data.is_empty() {
+                s.binds(Param::Columns);
+            }
+            for _ in data {
+                s.param().push(", ");
+            }
+            s.param_of(Param::Owner)
+                .push(", ")
+                .param_of(Param::Target)
+                .push(")");
         }
     }
-    s.finish()
+    s.statement()
 }

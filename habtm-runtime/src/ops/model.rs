@@ -1,6 +1,6 @@
 //! A model's own operations: create, find, select, count, save, update, delete.
 
-use crate::backend::{Backend, args_of, bind};
+use crate::backend::Backend;
 use crate::db::Db;
 use crate::def::{Model, ModelDef, ModelStatements};
 use crate::dialect::{Dialect, Lock};
@@ -8,8 +8,9 @@ use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
 use crate::retry::{begin, retrying};
 use crate::run;
-use crate::sql::{SqlWriter, fixed};
+use crate::sql::{Binds, SqlWriter};
 use crate::statement;
+use crate::value::DynValue;
 
 /// The fixed statements of `M` on `DB`.
 pub(crate) fn statements<M: Model, DB: Backend>() -> &'static ModelStatements {
@@ -30,7 +31,7 @@ pub(crate) async fn exists_on<M: Model, DB: Backend>(
     id: &M::Id,
 ) -> Result<bool> {
     let sql = &statements::<M, DB>().exists;
-    let row = DB::fetch_optional(conn, fixed(sql), args_of::<DB, _>(id)?).await;
+    let row = DB::fetch_optional(conn, sql.text(), sql.bind(&Binds::<DB>::id(id))?).await;
     Ok(row.at(op::<M>("exists"))?.is_some())
 }
 
@@ -43,7 +44,7 @@ pub(crate) async fn lock_on<M: Model, DB: Backend>(
     op: Op,
 ) -> Result<bool> {
     let sql = statements::<M, DB>().lock(lock);
-    let row = DB::fetch_optional(conn, fixed(sql), args_of::<DB, _>(id)?).await;
+    let row = DB::fetch_optional(conn, sql.text(), sql.bind(&Binds::<DB>::id(id))?).await;
     Ok(row.at(op)?.is_some())
 }
 
@@ -55,12 +56,14 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(
     op: Op,
 ) -> Result<M> {
     let statements = statements::<M, DB>();
-    let mut args = DB::Arguments::default();
-    if let Some(id) = M::new_id(new) {
-        bind::<DB, _>(&mut args, id)?;
-    }
-    M::bind_new_columns::<DB>(new, &mut args).map_err(Error::encode)?;
-    let sql = fixed(&statements.insert);
+    let columns =
+        |args: &mut DB::Arguments| M::bind_new_columns::<DB>(new, args).map_err(Error::encode);
+    let binds = Binds::<DB> {
+        id: M::new_id(new).map(|id| id as &dyn DynValue),
+        ..Binds::default()
+    };
+    let args = statements.insert.bind(&binds.columns(&columns))?;
+    let sql = statements.insert.text();
     let row = if DB::DIALECT.has_returning() {
         DB::fetch_optional(conn, sql, args).await.at(op)?
     } else {
@@ -77,8 +80,8 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(
                 })?
             }
         };
-        let sql = fixed(&statements.find_by_id);
-        DB::fetch_optional(conn, sql, args_of::<DB, _>(&id)?)
+        let sql = &statements.find_by_id;
+        DB::fetch_optional(conn, sql.text(), sql.bind(&Binds::<DB>::id(&id))?)
             .await
             .at(op)?
     };
@@ -120,8 +123,9 @@ async fn create_on<M: Model, DB: Backend>(
 pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>> {
     let op = op::<M>("find_by_id");
     let mut conn = db.connection().await.at(op)?;
-    let sql = fixed(&statements::<M, A::Database>().find_by_id);
-    let args = args_of::<A::Database, _>(id)?;
+    let sql = &statements::<M, A::Database>().find_by_id;
+    let args = sql.bind(&Binds::<A::Database>::id(id))?;
+    let sql = sql.text();
     let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
     row.at(op)?
         .map(|row| M::decode::<A::Database>(&row, 0))
@@ -153,12 +157,13 @@ pub async fn save<M: Model, A: Db>(db: A, model: &M) -> Result<()> {
         conn,
         op,
         async {
-            let mut args = <A::Database as sqlx::Database>::Arguments::default();
-            model
-                .bind_columns::<A::Database>(&mut args)
-                .map_err(Error::encode)?;
-            bind::<A::Database, _>(&mut args, model.id())?;
-            <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+            let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                model
+                    .bind_columns::<A::Database>(args)
+                    .map_err(Error::encode)
+            };
+            let args = sql.bind(&Binds::<A::Database>::id(model.id()).columns(&columns))?;
+            <A::Database as Backend>::execute(&mut conn, sql.text(), args)
                 .await
                 .at(op)
         }
@@ -201,12 +206,14 @@ pub(crate) async fn delete_on<M: Model, DB: Backend>(
         return Ok(false);
     }
     let statements = statements::<M, DB>();
+    let binds = Binds::<DB>::id(id);
     for sql in &statements.unlink {
-        DB::execute(conn, fixed(sql), args_of::<DB, _>(id)?)
+        DB::execute(conn, sql.text(), sql.bind(&binds)?)
             .await
             .at(op)?;
     }
-    let deleted = DB::execute(conn, fixed(&statements.delete), args_of::<DB, _>(id)?).await;
+    let sql = &statements.delete;
+    let deleted = DB::execute(conn, sql.text(), sql.bind(&binds)?).await;
     Ok(deleted.at(op)? > 0)
 }
 
@@ -297,23 +304,26 @@ async fn update_on<M: Model, DB: Backend>(
     op: Op,
 ) -> Result<Option<M>> {
     let statements = statements::<M, DB>();
-    let mut args = DB::Arguments::default();
-    M::bind_new_columns::<DB>(new, &mut args).map_err(Error::encode)?;
-    bind::<DB, _>(&mut args, id)?;
+    let columns =
+        |args: &mut DB::Arguments| M::bind_new_columns::<DB>(new, args).map_err(Error::encode);
+    let binds = Binds::<DB>::id(id).columns(&columns);
     let row = if DB::DIALECT.has_returning() {
-        let sql = fixed(&statements.update_returning);
-        DB::fetch_optional(conn, sql, args).await.at(op)?
+        let sql = &statements.update_returning;
+        DB::fetch_optional(conn, sql.text(), sql.bind(&binds)?)
+            .await
+            .at(op)?
     } else {
         let mut tx = begin::<DB>(conn).await.at(op)?;
-        if DB::execute(&mut tx, fixed(&statements.update), args)
+        let sql = &statements.update;
+        if DB::execute(&mut tx, sql.text(), sql.bind(&binds)?)
             .await
             .at(op)?
             == 0
         {
             return Ok(None);
         }
-        let sql = fixed(&statements.find_by_id);
-        let row = DB::fetch_optional(&mut tx, sql, args_of::<DB, _>(id)?).await;
+        let sql = &statements.find_by_id;
+        let row = DB::fetch_optional(&mut tx, sql.text(), sql.bind(&binds)?).await;
         let row = row.at(op)?;
         tx.commit().await.at(op)?;
         row

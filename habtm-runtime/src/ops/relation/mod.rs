@@ -130,11 +130,4 @@ where
     fn owner_args<DB: Backend>(&self) -> Result<DB::Arguments> {
         args_of::<DB, _>(&self.owner_id)
     }
-
-    /// Arguments holding the owner's id, then `target_id`.
-    fn pair_args<DB: Backend>(&self, target_id: &T::Id) -> Result<DB::Arguments> {
-        let mut args = self.owner_args::<DB>()?;
-        bind::<DB, _>(&mut args, target_id)?;
-        Ok(args)
-    }
 }

@@ -1,7 +1,5 @@
 //! Reading the related rows of one owner: one statement each, no transaction, no lock.
 
-use sqlx::SqlStr;
-
 use crate::backend::Backend;
 use crate::db::Db;
 use crate::def::{Model, Relation};
@@ -9,8 +7,7 @@ use crate::error::{Context, Op, Result};
 use crate::filter::Filter;
 use crate::ops::model::{self, decode_all};
 use crate::run;
-use crate::sql::SqlWriter;
-use crate::sql::fixed;
+use crate::sql::{Binds, SqlWriter};
 
 use super::{Related, Unsaved};
 
@@ -60,10 +57,10 @@ where
     /// Every linked row, ordered by id.
     pub async fn all<A: Db>(&self, db: A) -> Result<Vec<T>> {
         let op = self.op("all");
-        let sql = fixed(&self.statements::<A::Database>().all);
-        let args = self.owner_args::<A::Database>()?;
+        let sql = &self.statements::<A::Database>().all;
+        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let mut conn = db.connection().await.at(op)?;
-        let rows = <A::Database as Backend>::fetch_all(&mut conn, sql, args).await;
+        let rows = <A::Database as Backend>::fetch_all(&mut conn, sql.text(), args).await;
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
 
@@ -78,10 +75,10 @@ where
     /// The row with this id, only if it is linked.
     pub async fn find_by_id<A: Db>(&self, db: A, target_id: T::Id) -> Result<Option<T>> {
         let op = self.op("find_by_id");
-        let sql = fixed(&self.statements::<A::Database>().find_by_id);
-        let args = self.pair_args::<A::Database>(&target_id)?;
+        let sql = &self.statements::<A::Database>().find_by_id;
+        let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
         let mut conn = db.connection().await.at(op)?;
-        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
+        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
         row.at(op)?
             .map(|row| T::decode::<A::Database>(&row, 0))
             .transpose()
@@ -94,8 +91,9 @@ where
         target_id: &T::Id,
         op: Op,
     ) -> Result<bool> {
-        let sql = fixed(&self.statements::<DB>().exists);
-        let row = DB::fetch_optional(conn, sql, self.pair_args::<DB>(target_id)?).await;
+        let sql = &self.statements::<DB>().exists;
+        let args = sql.bind(&Binds::<DB>::pair(&self.owner_id, target_id))?;
+        let row = DB::fetch_optional(conn, sql.text(), args).await;
         Ok(row.at(op)?.is_some())
     }
 
@@ -110,10 +108,10 @@ where
     /// How many rows are linked.
     pub async fn count<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("count");
-        let sql = fixed(&self.statements::<A::Database>().count);
-        let args = self.owner_args::<A::Database>()?;
+        let sql = &self.statements::<A::Database>().count;
+        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let mut conn = db.connection().await.at(op)?;
-        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
+        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
         count_of::<A::Database>(row.at(op)?, op)
     }
 
@@ -121,7 +119,7 @@ where
     /// ignored).
     pub async fn count_where<A: Db>(&self, db: A, filter: Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
-        let count = &self.statements::<A::Database>().count;
+        let count = &self.statements::<A::Database>().count.sql;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
@@ -135,10 +133,9 @@ where
         conn: &mut DB::Connection,
         op: Op,
     ) -> Result<Vec<T::Id>> {
-        let sql: SqlStr = fixed(&self.statements::<DB>().ids);
-        let rows = DB::fetch_all(conn, sql, self.owner_args::<DB>()?)
-            .await
-            .at(op)?;
+        let sql = &self.statements::<DB>().ids;
+        let args = sql.bind(&Binds::<DB>::owner(&self.owner_id))?;
+        let rows = DB::fetch_all(conn, sql.text(), args).await.at(op)?;
         rows.iter()
             .map(|row| DB::get::<T::Id>(row, 0))
             .collect::<Result<_, _>>()

@@ -2,15 +2,13 @@
 //! link's data.
 
 use crate::backend::Backend;
-use crate::backend::bind;
 use crate::db::Db;
 use crate::def::{Model, Relation, ThroughStatements};
 use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
 use crate::retry::retrying;
 use crate::run;
-use crate::sql::SqlWriter;
-use crate::sql::fixed;
+use crate::sql::{Binds, SqlWriter};
 use crate::statement;
 
 use super::Related;
@@ -60,7 +58,7 @@ where
                 &mut conn,
                 &target_id,
                 (&through.add, &through.add_guarded),
-                &bind_data,
+                Some(&bind_data),
                 op,
             )
             .await
@@ -124,14 +122,16 @@ where
             conn,
             op,
             async {
-                let mut args = <A::Database as sqlx::Database>::Arguments::default();
-                for &column in &through.data {
-                    X::bind_new_field::<A::Database>(&data, column, &mut args)
-                        .map_err(Error::encode)?;
-                }
-                bind::<A::Database, _>(&mut args, &self.owner_id)?;
-                bind::<A::Database, _>(&mut args, &target_id)?;
-                <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+                let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                    for &column in &through.data {
+                        X::bind_new_field::<A::Database>(&data, column, args)
+                            .map_err(Error::encode)?;
+                    }
+                    Ok(())
+                };
+                let binds = Binds::<A::Database>::pair(&self.owner_id, &target_id);
+                let args = sql.bind(&binds.columns(&columns))?;
+                <A::Database as Backend>::execute(&mut conn, sql.text(), args)
                     .await
                     .at(op)
             }

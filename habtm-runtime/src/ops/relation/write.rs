@@ -3,20 +3,15 @@
 use std::any::TypeId;
 
 use crate::backend::Backend;
-use crate::backend::{args_of, bind};
 use crate::db::Db;
 use crate::def::{Model, Relation};
 use crate::dialect::{Dialect, Lock};
 use crate::error::{Context, Error, Op, Result};
 use crate::ops::model;
 use crate::retry::{begin, retrying};
-use crate::sql::fixed;
+use crate::sql::{BindColumns, Binds, Statement};
 
 use super::Related;
-
-/// Binds the join model's data of a link, before its keys; nothing for a plain join table.
-pub(super) type BindData<'a, DB> =
-    &'a (dyn Fn(&mut <DB as sqlx::Database>::Arguments) -> Result<()> + Sync);
 
 impl<R, O, T> Related<R>
 where
@@ -73,10 +68,9 @@ where
     ) -> Result<T> {
         let mut tx = begin::<DB>(conn).await.at(op)?;
         let row = model::insert_on::<T, DB>(&mut tx, data, op).await?;
-        let mut args = args_of::<DB, _>(row.id())?;
-        bind::<DB, _>(&mut args, &self.owner_id)?;
-        let sql = fixed(&self.statements::<DB>().link_new);
-        if DB::execute(&mut tx, sql, args).await.at(op)? == 0 {
+        let sql = &self.statements::<DB>().link_new;
+        let args = sql.bind(&Binds::<DB>::pair(&self.owner_id, row.id()))?;
+        if DB::execute(&mut tx, sql.text(), args).await.at(op)? == 0 {
             return Err(Error::not_found(O::def().name, &self.owner_id));
         }
         tx.commit().await.at(op)?;
@@ -96,7 +90,7 @@ where
                 &mut conn,
                 &target_id,
                 (&statements.add, &statements.add_guarded),
-                &|_| Ok(()),
+                None,
                 op,
             )
             .await
@@ -104,22 +98,22 @@ where
     }
 
     /// Writes the link to `target_id` unless it exists, with the join model's data that
-    /// `bind_data` binds first: `sql.0` where the join table has a unique key on the pair
+    /// `columns` binds (`None` for a plain join table): `sql.0` where the join table has a unique key on the pair
     /// (one statement), `sql.1` after locking both rows where it has none. A missing owner or
     /// target is [`Error::NotFound`], whichever statement noticed.
     pub(super) async fn link_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         target_id: &T::Id,
-        sql: (&'static str, &'static str),
-        bind_data: BindData<'_, DB>,
+        sql: (&'static Statement, &'static Statement),
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<()> {
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
-        let mut args = DB::Arguments::default();
-        bind_data(&mut args)?;
-        bind::<DB, _>(&mut args, &self.owner_id)?;
-        bind::<DB, _>(&mut args, target_id)?;
+        let binds = Binds::<DB> {
+            columns,
+            ..Binds::pair(&self.owner_id, target_id)
+        };
         if guarded {
             let mut tx = begin::<DB>(conn).await.at(op)?;
             self.lock_parents::<DB>(
@@ -136,12 +130,14 @@ where
             if DB::DIALECT != Dialect::MySql
                 || !self.exists_on::<DB>(&mut tx, target_id, op).await?
             {
-                DB::execute(&mut tx, fixed(sql.1), args).await.at(op)?;
+                let args = sql.1.bind(&binds)?;
+                DB::execute(&mut tx, sql.1.text(), args).await.at(op)?;
             }
             return tx.commit().await.at(op);
         }
         if DB::DIALECT == Dialect::Postgres {
-            let row = DB::fetch_optional(conn, fixed(sql.0), args).await;
+            let args = sql.0.bind(&binds)?;
+            let row = DB::fetch_optional(conn, sql.0.text(), args).await;
             let (owner, target) = match row {
                 Ok(Some(row)) => {
                     let linked: i64 = DB::get(&row, 0).at(op)?;
@@ -154,7 +150,8 @@ where
             };
             return self.both_exist(owner, target, target_id);
         }
-        match DB::execute(conn, fixed(sql.0), args).await {
+        let args = sql.0.bind(&binds)?;
+        match DB::execute(conn, sql.0.text(), args).await {
             Ok(0) => {
                 // SQLite: the pair exists, or a row is missing; MySQL: a row is missing.
                 let (owner, target) = self.parents::<DB>(conn, target_id, op).await?;
@@ -181,10 +178,9 @@ where
         target_id: &T::Id,
         op: Op,
     ) -> Result<(bool, bool)> {
-        let sql = fixed(&self.statements::<DB>().parents);
-        let row = DB::fetch_optional(conn, sql, self.pair_args::<DB>(target_id)?)
-            .await
-            .at(op)?;
+        let sql = &self.statements::<DB>().parents;
+        let args = sql.bind(&Binds::<DB>::pair(&self.owner_id, target_id))?;
+        let row = DB::fetch_optional(conn, sql.text(), args).await.at(op)?;
         let Some(row) = row else {
             return Ok((false, false));
         };
@@ -290,8 +286,8 @@ where
             conn,
             op,
             async {
-                let args = self.pair_args::<A::Database>(&target_id)?;
-                <A::Database as Backend>::execute(&mut conn, fixed(sql), args)
+                let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
+                <A::Database as Backend>::execute(&mut conn, sql.text(), args)
                     .await
                     .at(op)
             }
@@ -326,21 +322,20 @@ where
         data: &T::New,
         op: Op,
     ) -> Result<Option<T>> {
-        let mut args = DB::Arguments::default();
-        T::bind_new_columns::<DB>(data, &mut args).map_err(Error::encode)?;
-        bind::<DB, _>(&mut args, target_id)?;
-        bind::<DB, _>(&mut args, &self.owner_id)?;
-        bind::<DB, _>(&mut args, target_id)?;
-        let sql = fixed(&self.statements::<DB>().update_linked);
+        let columns =
+            |args: &mut DB::Arguments| T::bind_new_columns::<DB>(data, args).map_err(Error::encode);
+        let sql = &self.statements::<DB>().update_linked;
+        let args = sql.bind(&Binds::<DB>::pair(&self.owner_id, target_id).columns(&columns))?;
         let row = if DB::DIALECT.has_returning() {
-            DB::fetch_optional(conn, sql, args).await.at(op)?
+            DB::fetch_optional(conn, sql.text(), args).await.at(op)?
         } else {
             let mut tx = begin::<DB>(conn).await.at(op)?;
-            if DB::execute(&mut tx, sql, args).await.at(op)? == 0 {
+            if DB::execute(&mut tx, sql.text(), args).await.at(op)? == 0 {
                 return Ok(None);
             }
-            let sql = fixed(&model::statements::<T, DB>().find_by_id);
-            let row = DB::fetch_optional(&mut tx, sql, args_of::<DB, _>(target_id)?).await;
+            let sql = &model::statements::<T, DB>().find_by_id;
+            let args = sql.bind(&Binds::<DB>::id(target_id))?;
+            let row = DB::fetch_optional(&mut tx, sql.text(), args).await;
             let row = row.at(op)?;
             tx.commit().await.at(op)?;
             row
@@ -373,8 +368,9 @@ where
         if !model::lock_on::<T, DB>(&mut tx, target_id, Lock::Delete, op).await? {
             return Ok(false);
         }
-        let args = self.pair_args::<DB>(target_id)?;
-        if DB::execute(&mut tx, fixed(&statements.remove), args)
+        let binds = Binds::<DB>::pair(&self.owner_id, target_id);
+        let args = statements.remove.bind(&binds)?;
+        if DB::execute(&mut tx, statements.remove.text(), args)
             .await
             .at(op)?
             == 0
@@ -382,8 +378,8 @@ where
             return Ok(false);
         }
         // The target's model may not declare the other side of this relation.
-        let args = args_of::<DB, _>(target_id)?;
-        DB::execute(&mut tx, fixed(&statements.unlink_target), args)
+        let args = statements.unlink_target.bind(&binds)?;
+        DB::execute(&mut tx, statements.unlink_target.text(), args)
             .await
             .at(op)?;
         model::delete_on::<T, DB>(&mut tx, target_id, op).await?;
@@ -404,9 +400,10 @@ where
     }
 
     async fn clear_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u64> {
-        let sql = fixed(&self.statements::<DB>().clear);
+        let sql = &self.statements::<DB>().clear;
+        let binds = Binds::<DB>::owner(&self.owner_id);
         if DB::DIALECT != Dialect::MySql {
-            return DB::execute(conn, sql, self.owner_args::<DB>()?)
+            return DB::execute(conn, sql.text(), sql.bind(&binds)?)
                 .await
                 .at(op);
         }
@@ -414,7 +411,7 @@ where
         // `set`'s: take the owner first, as `set` does.
         let mut tx = begin::<DB>(conn).await.at(op)?;
         model::lock_on::<O, DB>(&mut tx, &self.owner_id, Lock::KeyShare, op).await?;
-        let removed = DB::execute(&mut tx, sql, self.owner_args::<DB>()?)
+        let removed = DB::execute(&mut tx, sql.text(), sql.bind(&binds)?)
             .await
             .at(op)?;
         tx.commit().await.at(op)?;
