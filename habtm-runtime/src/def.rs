@@ -191,6 +191,8 @@ pub struct ModelStatements {
     pub(crate) select_list: String,
     /// `SELECT <select_list> FROM "T" AS t`.
     pub(crate) select: String,
+    /// `SELECT COUNT(*) FROM "T" AS t`, for a filter to follow.
+    pub(crate) count: String,
     /// `SELECT ... FROM "T" AS t WHERE t."id" = ?`.
     pub(crate) find_by_id: Statement,
     /// `INSERT INTO "T" (...) VALUES (...)`, with `RETURNING <columns>` where available.
@@ -361,6 +363,10 @@ pub struct ThroughStatements {
     pub(crate) add_guarded: Statement,
     /// `UPDATE "KitComponent" SET <data> = ? WHERE "kit_id" = ? AND "component_id" = ?`
     pub(crate) update_link: Option<Statement>,
+    /// `SELECT t.*, j.* FROM "KitComponent" AS j INNER JOIN "Component" AS t ON t."id" =
+    /// j."component_id" WHERE j."kit_id" = ?`: the linked rows with their join rows, for a
+    /// filter on `j` to follow.
+    pub(crate) with_links: String,
 }
 
 /// What is known of a join table on one dialect; learned once per process.

@@ -10,6 +10,13 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{DynList, DynValue};
 
+/// The alias of the rows a statement reads (a model's table, a relation's targets), with
+/// which a filter spliced into it qualifies its columns.
+pub(crate) const ROWS: &str = "t";
+
+/// The alias of a join table where a statement reads its rows beside the targets.
+pub(crate) const JOIN_ROWS: &str = "j";
+
 /// What a fixed statement binds, in the order it binds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Param {

@@ -33,6 +33,12 @@ fn build_model(def: &ModelDef, dialect: Dialect) -> ModelStatements {
     let select = w.finish();
 
     let mut w = SqlWriter::new(dialect);
+    w.push("SELECT COUNT(*) FROM ")
+        .ident(def.table)
+        .push(" AS t");
+    let count = w.finish();
+
+    let mut w = SqlWriter::new(dialect);
     w.push(&select)
         .push(" WHERE ")
         .qualified("t", id)
@@ -121,6 +127,7 @@ fn build_model(def: &ModelDef, dialect: Dialect) -> ModelStatements {
     ModelStatements {
         select_list,
         select,
+        count,
         find_by_id,
         insert,
         update: update(false),
@@ -294,7 +301,25 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
             pair(&mut s);
             s.statement()
         });
+        let mut s = w();
+        s.push("SELECT ")
+            .idents(Some("t"), target.columns.iter().map(|c| c.name))
+            .push(", ")
+            .idents(Some("j"), join.columns.iter().map(|c| c.name));
+        s.push(" FROM ")
+            .ident(join_table)
+            .push(" AS j INNER JOIN ")
+            .ident(target.table);
+        s.push(" AS t ON ")
+            .qualified("t", target_id)
+            .push(" = ")
+            .qualified("j", rel.target_key);
+        s.push(" WHERE ")
+            .qualified("j", rel.owner_key)
+            .push(" = ")
+            .param_of(Param::Owner);
         ThroughStatements {
+            with_links: s.finish(),
             add: link_insert(rel, dialect, &names, false),
             add_guarded: link_insert(rel, dialect, &names, true),
             update_link,

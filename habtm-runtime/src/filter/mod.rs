@@ -18,7 +18,7 @@ use crate::backend::Backend;
 use crate::def::{Model, Relation, RelationDef};
 use crate::dialect::Dialect;
 use crate::error::Result;
-use crate::sql::SqlWriter;
+use crate::sql::{ROWS, SqlWriter};
 use crate::value::SqlType;
 
 /// Which rows of `M` a query returns, in which order, and how many.
@@ -144,8 +144,8 @@ impl<M: Model> Filter<M> {
     pub fn to_sql<DB: Backend>(&self) -> Result<(String, usize)> {
         let mut w = SqlWriter::new(DB::DIALECT);
         let mut args = DB::Arguments::default();
-        self.write_where::<DB>(&mut w, &mut args, "WHERE ")?;
-        self.write_tail(&mut w);
+        self.write_where::<DB>(&mut w, &mut args, ROWS, "WHERE ")?;
+        self.write_tail(&mut w, ROWS);
         Ok((
             w.finish().trim_start().to_owned(),
             sqlx::Arguments::len(&args),
@@ -174,32 +174,34 @@ impl<M: Model> Filter<M> {
         self
     }
 
-    /// Appends `<prefix><condition>` when there is a condition, binding its values.
+    /// Appends `<prefix><condition>` when there is a condition, binding its values; the
+    /// statement names `M`'s table `alias`.
     pub(crate) fn write_where<DB: Backend>(
         &self,
         w: &mut SqlWriter,
         args: &mut DB::Arguments,
+        alias: &str,
         prefix: &str,
     ) -> Result<()> {
         if let Some(condition) = &self.condition {
             w.push(prefix);
             let lists = ListLimit::of(condition, DB::DIALECT);
-            condition.write::<DB>(w, args, M::def(), "t", 0, lists)?;
+            condition.write::<DB>(w, args, M::def(), alias, 0, lists)?;
         }
         Ok(())
     }
 
-    /// Appends the sort keys: those asked for, else the id.
-    pub(crate) fn write_order(&self, w: &mut SqlWriter) {
+    /// Appends the sort keys, on `M`'s table named `alias`: those asked for, else the id.
+    pub(crate) fn write_order(&self, w: &mut SqlWriter, alias: &str) {
         let def = M::def();
         if self.order.is_empty() {
-            w.qualified("t", def.id_column().name);
+            w.qualified(alias, def.id_column().name);
         }
         for (i, (column, direction)) in self.order.iter().enumerate() {
             if i > 0 {
                 w.push(", ");
             }
-            w.qualified("t", def.columns[*column].name)
+            w.qualified(alias, def.columns[*column].name)
                 .push(match direction {
                     Direction::Asc => " ASC",
                     Direction::Desc => " DESC",
@@ -210,9 +212,9 @@ impl<M: Model> Filter<M> {
     /// Appends `ORDER BY` (the id when none was asked for), `LIMIT` and `OFFSET`; a bound
     /// past what the database takes (PostgreSQL and SQLite count rows in an `i64`) is the
     /// largest it takes, which no table reaches.
-    pub(crate) fn write_tail(&self, w: &mut SqlWriter) {
+    pub(crate) fn write_tail(&self, w: &mut SqlWriter, alias: &str) {
         w.push(" ORDER BY ");
-        self.write_order(w);
+        self.write_order(w, alias);
         let dialect = w.dialect;
         dialect.limit_offset(self.limit, self.skip, &mut w.sql);
     }

@@ -8,7 +8,7 @@ use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
 use crate::retry::{begin, retrying};
 use crate::run;
-use crate::sql::{Binds, SqlWriter};
+use crate::sql::{Binds, ROWS, SqlWriter};
 use crate::statement;
 use crate::value::DynValue;
 
@@ -139,8 +139,8 @@ pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>> 
     let select = &statements::<M, A::Database>().select;
     let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 0);
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
-    filter.write_tail(&mut w);
+    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
+    filter.write_tail(&mut w, ROWS);
     let mut conn = db.connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
     decode_all::<M, A::Database>(rows.at(op)?).at(op)
@@ -244,8 +244,8 @@ pub async fn select<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M:
         .ident(def.table)
         .push(" AS t");
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
-    filter.write_tail(&mut w);
+    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
+    filter.write_tail(&mut w, ROWS);
     let mut conn = db.connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
         .await
@@ -265,13 +265,10 @@ pub async fn exists<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
 /// How many rows match `filter`'s conditions.
 pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     let op = op::<M>("count");
-    let def = M::def();
-    let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
-    w.push("SELECT COUNT(*) FROM ")
-        .ident(def.table)
-        .push(" AS t");
+    let count = &statements::<M, A::Database>().count;
+    let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 0);
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    filter.write_where::<A::Database>(&mut w, &mut args, " WHERE ")?;
+    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
     let mut conn = db.connection().await.at(op)?;
     let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
         .await

@@ -9,7 +9,7 @@ use crate::def::{Model, Relation, RelationDef};
 use crate::error::{Context, Result};
 use crate::filter::Filter;
 use crate::run;
-use crate::sql::SqlWriter;
+use crate::sql::{ROWS, SqlWriter};
 use crate::statement;
 
 use super::{MAX_CHUNK_ROWS, bind_padded, distinct};
@@ -82,7 +82,7 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         w.push(", ROW_NUMBER() OVER (PARTITION BY ")
             .qualified("j", rel.owner_key)
             .push(" ORDER BY ");
-        filter.write_order(&mut w);
+        filter.write_order(&mut w, ROWS);
         w.push(") AS habtm_rank");
     }
     w.push(" FROM ")
@@ -99,7 +99,7 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         .push(" IN ")
         .param_list(places);
     bind_padded::<DB, O::Id>(&mut args, owners, places)?;
-    filter.write_where::<DB>(&mut w, &mut args, " AND ")?;
+    filter.write_where::<DB>(&mut w, &mut args, ROWS, " AND ")?;
     if windowed {
         let skip = filter.skip_value().unwrap_or(0);
         w.push(&format!(") AS ranked WHERE habtm_rank > {skip}"));
@@ -114,7 +114,7 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         w.push(" ORDER BY ")
             .qualified("j", rel.owner_key)
             .push(", ");
-        filter.write_order(&mut w);
+        filter.write_order(&mut w, ROWS);
     }
     Ok((w, args))
 }

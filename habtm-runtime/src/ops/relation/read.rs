@@ -7,7 +7,7 @@ use crate::error::{Context, Op, Result};
 use crate::filter::Filter;
 use crate::ops::model::{self, decode_all};
 use crate::run;
-use crate::sql::{Binds, SqlWriter};
+use crate::sql::{Binds, ROWS, SqlWriter};
 
 use super::{Related, Unsaved};
 
@@ -23,8 +23,8 @@ where
         let select = &self.statements::<A::Database>().select;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 1);
         let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
-        filter.write_tail(&mut w);
+        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
+        filter.write_tail(&mut w, ROWS);
         let mut conn = db.connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
@@ -42,8 +42,8 @@ where
         );
         let mut w = SqlWriter::continuing(dialect, &head, 1);
         let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
-        filter.write_tail(&mut w);
+        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
+        filter.write_tail(&mut w, ROWS);
         let mut conn = db.connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
             .await
@@ -122,7 +122,7 @@ where
         let count = &self.statements::<A::Database>().count.sql;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
         let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
+        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
         let mut conn = db.connection().await.at(op)?;
         let row = run::fetch_optional::<A::Database>(&mut conn, w, args).await;
         count_of::<A::Database>(row.at(op)?, op)

@@ -8,8 +8,7 @@ use crate::error::{Context, Error, Op, Result};
 use crate::filter::Filter;
 use crate::retry::retrying;
 use crate::run;
-use crate::sql::{Binds, SqlWriter};
-use crate::statement;
+use crate::sql::{Binds, JOIN_ROWS, SqlWriter};
 
 use super::Related;
 
@@ -71,32 +70,17 @@ where
     /// parts in their position order.
     pub async fn find_with_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<Vec<(T, X)>> {
         let op = self.op("find_with_links");
+        let through = self.through::<A::Database>(op)?;
         let dialect = <A::Database as Backend>::DIALECT;
-        let (join, target) = (X::def(), T::def());
-        let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ")
-            .idents(Some("p"), target.columns.iter().map(|c| c.name))
-            .push(", ");
-        w.push(&statement::model(join, dialect).select_list)
-            .push(" FROM ")
-            .ident(self.rel().table());
-        w.push(" AS t INNER JOIN ")
-            .ident(target.table)
-            .push(" AS p ON ")
-            .qualified("p", target.id_column().name);
-        w.push(" = ")
-            .qualified("t", self.rel().target_key)
-            .push(" WHERE ")
-            .qualified("t", self.rel().owner_key);
-        w.push(" = ").param();
+        let mut w = SqlWriter::continuing(dialect, &through.with_links, 1);
         let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, " AND ")?;
-        filter.write_tail(&mut w);
+        filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
+        filter.write_tail(&mut w, JOIN_ROWS);
         let mut conn = db.connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
-        let width = target.columns.len();
+        let width = T::def().columns.len();
         rows.iter()
             .map(|row| {
                 Ok((
