@@ -13,12 +13,14 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     let new_struct = new_struct(model);
     let partial_struct = partial_struct(model);
     let model_impl = model_impl(model);
+    let json_impl = json_impl(model);
     let inherent = inherent_impl(model);
     let accessors = model.relations.iter().map(|r| accessor_struct(model, r));
     quote! {
         #new_struct
         #partial_struct
         #model_impl
+        #json_impl
         #inherent
         #(#accessors)*
     }
@@ -119,7 +121,6 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
                 nullable: #nullable,
                 sql_type: ::habtm::__private::sql_type::<#ty>,
                 json_name: #json_name,
-                json: ::habtm::__private::JsonParser::of::<#ty>(),
             }
         }
     });
@@ -169,19 +170,6 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
         )
     };
     let id_type = quote_spanned!(id_ty.span()=> type Id = #id_ty;);
-    let json = quote!(::habtm::__private::serde_json);
-    let convert = quote!(::habtm::__private::json);
-    let field_idents: Vec<&Ident> = model.fields.iter().map(|f| f.ident).collect();
-    let json_names: Vec<String> = model
-        .fields
-        .iter()
-        .map(|f| naming::json_name(&f.name()))
-        .collect();
-    let new_json_names: Vec<String> = new_fields(model)
-        .map(|f| naming::json_name(&f.name()))
-        .collect();
-    let new_rust_names: Vec<String> = new_fields(model).map(|f| f.name()).collect();
-    let new_field_idents: Vec<&Ident> = new_fields(model).map(|f| f.ident).collect();
     let partial = partial_ident(model);
     let decode_partial = model.fields.iter().enumerate().map(|(i, f)| {
         let (field, ty) = (f.ident, f.ty);
@@ -271,12 +259,61 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
             fn id_from_generated(__value: i64) -> ::core::option::Option<#id_ty> {
                 #id_from_generated
             }
+        }
+    }
+}
 
-            ::habtm::__with_json! {
+/// `impl JsonModel`, where the `json` feature is on: bounded by every field type having a
+/// JSON form, so that a model with other field types still compiles, and has none. (A bound
+/// under `for<'a>` is checked where the impl is used, not where it is written.)
+fn json_impl(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let new = new_ident(model);
+    let partial = partial_ident(model);
+    let id_ty = model.id_field().ty;
+    let json = quote!(::habtm::__private::serde_json);
+    let convert = quote!(::habtm::__private::json);
+    let field_idents: Vec<&Ident> = model.fields.iter().map(|f| f.ident).collect();
+    let json_names: Vec<String> = model
+        .fields
+        .iter()
+        .map(|f| naming::json_name(&f.name()))
+        .collect();
+    let new_json_names: Vec<String> = new_fields(model)
+        .map(|f| naming::json_name(&f.name()))
+        .collect();
+    let new_rust_names: Vec<String> = new_fields(model).map(|f| f.name()).collect();
+    let new_field_idents: Vec<&Ident> = new_fields(model).map(|f| f.ident).collect();
+    let mut bounded: Vec<String> = Vec::new();
+    let bounds = model.fields.iter().filter_map(|f| {
+        let ty = f.ty;
+        let key = quote!(#ty).to_string();
+        if bounded.contains(&key) {
+            return None;
+        }
+        bounded.push(key);
+        Some(quote!(for<'__a> #ty: ::habtm::__private::JsonColumn))
+    });
+    let bounds: Vec<TokenStream> = bounds.collect();
+    let tys = model.fields.iter().map(|f| f.ty);
+    quote! {
+        ::habtm::__with_json! {
+            #[automatically_derived]
+            impl ::habtm::JsonModel for #ident where #(#bounds,)* {
                 fn to_json(&self) -> ::core::result::Result<#json::Map<::std::string::String, #json::Value>, ::std::string::String> {
                     let mut __object = #json::Map::new();
                     #(__object.insert(::std::string::String::from(#json_names), #convert::to_value(&self.#field_idents, #json_names)?);)*
                     ::core::result::Result::Ok(__object)
+                }
+
+                fn new_from_json(
+                    mut __object: #json::Map<::std::string::String, #json::Value>,
+                ) -> ::core::result::Result<#new, ::std::string::String> {
+                    let __new = #new {
+                        #(#new_field_idents: #convert::take(&mut __object, #new_json_names, #new_rust_names)?,)*
+                    };
+                    #convert::no_more(&__object, &[#(#new_json_names),*])?;
+                    ::core::result::Result::Ok(__new)
                 }
 
                 fn partial_to_json(__partial: &#partial) -> ::core::result::Result<#json::Map<::std::string::String, #json::Value>, ::std::string::String> {
@@ -289,14 +326,16 @@ fn model_impl(model: &Model<'_>) -> TokenStream {
                     ::core::result::Result::Ok(__object)
                 }
 
-                fn new_from_json(
-                    mut __object: #json::Map<::std::string::String, #json::Value>,
-                ) -> ::core::result::Result<#new, ::std::string::String> {
-                    let __new = #new {
-                        #(#new_field_idents: #convert::take(&mut __object, #new_json_names, #new_rust_names)?,)*
-                    };
-                    #convert::no_more(&__object, &[#(#new_json_names),*])?;
-                    ::core::result::Result::Ok(__new)
+                fn json_columns() -> &'static [::habtm::__private::JsonParser] {
+                    const { &[#(::habtm::__private::JsonParser::of::<#tys>()),*] }
+                }
+
+                fn id_to_json(__id: &#id_ty) -> ::core::result::Result<#json::Value, ::std::string::String> {
+                    #json::to_value(__id).map_err(|__e| ::std::string::ToString::to_string(&__e))
+                }
+
+                fn id_from_json(__value: #json::Value) -> ::core::result::Result<#id_ty, ::std::string::String> {
+                    #convert::from_value(__value)
                 }
             }
         }

@@ -1,23 +1,19 @@
-//! Column values from and to JSON: the parser a column's JSON filter values go through, and
-//! the conversions the generated `to_json` and `new_from_json` call.
+//! Column values from and to JSON (the `json` feature): the parser a column's JSON filter
+//! values go through, and the conversions the generated JSON forms call.
 
 use std::fmt::Debug;
 
-#[cfg(feature = "json")]
 use crate::value::{DynList, DynValue, SqlType};
 
 /// Reads the items of a JSON array into a list of a column's Rust type; the error says which
 /// item did not fit.
-#[cfg(feature = "json")]
 type ListParser = fn(&[serde_json::Value]) -> Result<Box<dyn DynList>, (usize, serde_json::Error)>;
 
-/// Reads a JSON value into a column's Rust type; `None` when the `json` feature is off.
+/// Reads a JSON value into a column's Rust type.
 #[derive(Clone, Copy)]
 pub struct JsonParser {
-    #[cfg(feature = "json")]
     pub(crate) parse: fn(&serde_json::Value) -> Result<Box<dyn DynValue>, serde_json::Error>,
     /// Reads every item of an array; an error says which.
-    #[cfg(feature = "json")]
     pub(crate) parse_list: ListParser,
 }
 
@@ -27,24 +23,27 @@ impl Debug for JsonParser {
     }
 }
 
-/// A column type the JSON filter can read: with the `json` feature, one that implements
-/// `serde::Deserialize`.
-#[cfg(feature = "json")]
+/// A column type with a JSON form: one that implements `serde::Serialize`,
+/// `serde::Deserialize` and `Debug`. A model has a JSON form where all its columns have one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be read from or written to JSON: with the `json` feature, column types implement `serde::Serialize`, `serde::Deserialize` and `Debug`",
-    label = "needs Serialize, Deserialize and Debug"
+    message = "`{Self}` has no JSON form, so neither has a model with a field of this type",
+    label = "needs Serialize, Deserialize and Debug",
+    note = "the JSON filter and the REST API read and write every field of a model as JSON: derive `serde::Serialize` and `serde::Deserialize` for this type"
 )]
 pub trait JsonColumn: SqlType + Debug + serde::Serialize + serde::de::DeserializeOwned {}
-#[cfg(feature = "json")]
 impl<T: SqlType + Debug + serde::Serialize + serde::de::DeserializeOwned> JsonColumn for T {}
 
 /// Helpers the generated JSON conversions call.
-#[cfg(feature = "json")]
 #[doc(hidden)]
 pub mod convert {
     use serde_json::{Map, Value};
 
     use super::JsonColumn;
+
+    /// A value of `T` from JSON; the message says why it does not fit.
+    pub fn from_value<T: JsonColumn>(value: Value) -> Result<T, String> {
+        T::deserialize(value).map_err(|e| e.to_string())
+    }
 
     /// Property `name` as a JSON value; the message names it when its `Serialize` fails.
     pub fn to_value<T: JsonColumn>(value: &T, name: &str) -> Result<Value, String> {
@@ -81,32 +80,22 @@ pub mod convert {
     }
 }
 
-/// A column type the JSON filter can read: without the `json` feature, any.
-#[cfg(not(feature = "json"))]
-pub trait JsonColumn {}
-#[cfg(not(feature = "json"))]
-impl<T: ?Sized> JsonColumn for T {}
-
 impl JsonParser {
     /// The parser for columns of type `T`.
     pub const fn of<T: JsonColumn>() -> Self {
         JsonParser {
-            #[cfg(feature = "json")]
             parse: parse_as::<T>,
-            #[cfg(feature = "json")]
             parse_list: parse_list_as::<T>,
         }
     }
 }
 
-#[cfg(feature = "json")]
 fn parse_as<T: JsonColumn>(
     value: &serde_json::Value,
 ) -> Result<Box<dyn DynValue>, serde_json::Error> {
     Ok(Box::new(T::deserialize(value)?))
 }
 
-#[cfg(feature = "json")]
 fn parse_list_as<T: JsonColumn>(
     items: &[serde_json::Value],
 ) -> Result<Box<dyn DynList>, (usize, serde_json::Error)> {

@@ -8,6 +8,7 @@ mod def;
 mod dialect;
 mod error;
 mod filter;
+#[cfg(feature = "json")]
 mod json;
 mod ops;
 #[cfg(feature = "rest")]
@@ -21,6 +22,8 @@ mod value;
 
 pub use backend::Backend;
 pub use db::Db;
+#[cfg(feature = "json")]
+pub use def::JsonModel;
 pub use def::{Link, Model, Relation};
 pub use dialect::Dialect;
 pub use error::{Error, Result, Retryable};
@@ -38,8 +41,7 @@ pub mod __private {
         ColumnDef, ModelDef, ModelStatements, RelationDef, RelationStatements, StatementCache,
     };
     #[cfg(feature = "json")]
-    pub use crate::json::convert as json;
-    pub use crate::json::{JsonColumn, JsonParser};
+    pub use crate::json::{JsonColumn, JsonParser, convert as json};
     pub use crate::ops::model::{
         count, create, create_many, delete_by_id, exists, find, find_by_id, save, select, update,
     };

@@ -44,13 +44,16 @@ supported!("mysql", mysql, sqlx::MySql);
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a column: sqlx cannot encode, decode and name it on every enabled backend",
     label = "not a column type",
-    note = "use a type sqlx supports (integers, String, bool, f64, Option<T>, ...), or derive `sqlx::Type` for it"
+    note = "use a type sqlx supports (integers, String, bool, f64, Option<T>, ...), or derive `sqlx::Type` for it",
+    note = "a column type implements `sqlx::Type`, `sqlx::Encode` and `sqlx::Decode` for each backend whose feature is on (sqlite, postgres, mysql)"
 )]
 pub trait SqlType:
     Send + Sync + 'static + sqlite::Supported + postgres::Supported + mysql::Supported
 {
 }
 
+// Errors name the missing `SqlType` itself, not the nine driver traits behind it.
+#[diagnostic::do_not_recommend]
 impl<T> SqlType for T where
     T: Send + Sync + 'static + sqlite::Supported + postgres::Supported + mysql::Supported
 {

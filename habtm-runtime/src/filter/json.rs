@@ -10,7 +10,8 @@ use super::{CompareOp, Direction, Filter, Node};
 use crate::error::{Error, Result};
 use std::sync::Arc;
 
-use crate::def::{ColumnDef, Model, ModelDef};
+use crate::def::{ColumnDef, JsonModel, ModelDef};
+use crate::json::JsonParser;
 use crate::value::{DynList, DynValue};
 
 fn invalid(message: String) -> Error {
@@ -32,12 +33,30 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// A model's columns with the parsers of their JSON values.
+#[derive(Clone, Copy)]
+struct Columns {
+    def: &'static ModelDef,
+    parsers: &'static [JsonParser],
+}
+
+/// A column with the parser of its JSON values.
+struct Property<'d> {
+    def: &'d ColumnDef,
+    parser: JsonParser,
+}
+
 /// The column a JSON property names: its LoopBack (camelCase) or Rust (snake_case) name.
-fn column<'d>(def: &'d ModelDef, path: &str, name: &str) -> Result<(usize, &'d ColumnDef)> {
+fn column(model: Columns, path: &str, name: &str) -> Result<(usize, Property<'static>)> {
+    let def = model.def;
     def.columns
         .iter()
         .enumerate()
         .find(|(_, c)| c.json_name == name || c.field == name)
+        .map(|(i, c)| {
+            let parser = model.parsers[i];
+            (i, Property { def: c, parser })
+        })
         .ok_or_else(|| {
             let names: Vec<&str> = def.columns.iter().map(|c| c.json_name).collect();
             invalid(format!(
@@ -66,18 +85,18 @@ fn refuse_nul(path: &str, value: &Value) -> Result<()> {
     Ok(())
 }
 
-fn value(column: &ColumnDef, path: &str, value: &Value) -> Result<Box<dyn DynValue>> {
+fn value(column: &Property, path: &str, value: &Value) -> Result<Box<dyn DynValue>> {
     refuse_nul(path, value)?;
-    (column.json.parse)(value).map_err(|e| {
+    (column.parser.parse)(value).map_err(|e| {
         invalid(format!(
             "{path}: {} does not fit `{}`: {e}",
             kind(value),
-            column.json_name
+            column.def.json_name
         ))
     })
 }
 
-fn values(column: &ColumnDef, path: &str, list: &Value) -> Result<Arc<dyn DynList>> {
+fn values(column: &Property, path: &str, list: &Value) -> Result<Arc<dyn DynList>> {
     let Value::Array(items) = list else {
         return Err(invalid(format!(
             "{path}: expected an array, found {}",
@@ -85,13 +104,13 @@ fn values(column: &ColumnDef, path: &str, list: &Value) -> Result<Arc<dyn DynLis
         )));
     };
     refuse_nul(path, list)?;
-    (column.json.parse_list)(items)
+    (column.parser.parse_list)(items)
         .map(Arc::from)
         .map_err(|(i, e)| {
             invalid(format!(
                 "{path}[{i}]: {} does not fit `{}`: {e}",
                 kind(&items[i]),
-                column.json_name
+                column.def.json_name
             ))
         })
 }
@@ -108,7 +127,7 @@ fn pattern(path: &str, value: &Value) -> Result<String> {
 }
 
 /// One `where` object: properties and `and`/`or`, all of which must hold.
-fn condition(def: &ModelDef, path: &str, json: &Value) -> Result<Node> {
+fn condition(model: Columns, path: &str, json: &Value) -> Result<Node> {
     let Value::Object(map) = json else {
         return Err(invalid(format!(
             "{path}: expected an object, found {}",
@@ -129,7 +148,7 @@ fn condition(def: &ModelDef, path: &str, json: &Value) -> Result<Node> {
                 let nodes = items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| condition(def, &format!("{path}[{i}]"), item))
+                    .map(|(i, item)| condition(model, &format!("{path}[{i}]"), item))
                     .collect::<Result<Vec<_>>>()?;
                 if key == "and" {
                     Node::All(nodes)
@@ -138,8 +157,8 @@ fn condition(def: &ModelDef, path: &str, json: &Value) -> Result<Node> {
                 }
             }
             name => {
-                let (index, column) = column(def, &path, name)?;
-                property(index, column, &path, item)?
+                let (index, column) = column(model, &path, name)?;
+                property(index, &column, &path, item)?
             }
         });
     }
@@ -151,7 +170,7 @@ fn condition(def: &ModelDef, path: &str, json: &Value) -> Result<Node> {
 }
 
 /// `{"prop": value}` or `{"prop": {"op": value, ...}}`.
-fn property(index: usize, column: &ColumnDef, path: &str, json: &Value) -> Result<Node> {
+fn property(index: usize, column: &Property, path: &str, json: &Value) -> Result<Node> {
     let Value::Object(operators) = json else {
         return compare(index, column, path, "eq", json);
     };
@@ -171,13 +190,7 @@ fn property(index: usize, column: &ColumnDef, path: &str, json: &Value) -> Resul
     })
 }
 
-fn compare(
-    index: usize,
-    column: &ColumnDef,
-    path: &str,
-    op: &str,
-    operand: &Value,
-) -> Result<Node> {
+fn compare(index: usize, column: &Property, path: &str, op: &str, operand: &Value) -> Result<Node> {
     let cmp = |op: CompareOp| -> Result<Node> {
         Ok(Node::Compare {
             column: index,
@@ -233,7 +246,7 @@ fn compare(
 }
 
 /// `"name DESC"` or `["name DESC", "id"]`.
-fn order(def: &ModelDef, json: &Value) -> Result<Vec<(usize, Direction)>> {
+fn order(model: Columns, json: &Value) -> Result<Vec<(usize, Direction)>> {
     let keys: Vec<(String, &str)> = match json {
         Value::String(s) => s.split(',').map(|k| ("order".to_owned(), k)).collect(),
         Value::Array(items) => items
@@ -258,7 +271,7 @@ fn order(def: &ModelDef, json: &Value) -> Result<Vec<(usize, Direction)>> {
             let name = words
                 .next()
                 .ok_or_else(|| invalid(format!("{path}: an empty sort key")))?;
-            let (index, _) = column(def, &path, name)?;
+            let (index, _) = column(model, &path, name)?;
             let direction = match words.next().map(str::to_ascii_uppercase).as_deref() {
                 None | Some("ASC") => Direction::Asc,
                 Some("DESC") => Direction::Desc,
@@ -307,10 +320,11 @@ fn whole(f: f64) -> Option<u64> {
 }
 
 /// `["a", "b"]` or `{"a": true, "b": false}`; the id is always kept.
-fn fields(def: &ModelDef, json: &Value) -> Result<Vec<usize>> {
+fn fields(model: Columns, json: &Value) -> Result<Vec<usize>> {
+    let def = model.def;
     let mut chosen = vec![def.id];
     let mut pick = |path: &str, name: &str, keep: bool| -> Result<()> {
-        let (index, _) = column(def, path, name)?;
+        let (index, _) = column(model, path, name)?;
         if keep && !chosen.contains(&index) {
             chosen.push(index);
         }
@@ -363,7 +377,7 @@ fn fields(def: &ModelDef, json: &Value) -> Result<Vec<usize>> {
     Ok(chosen)
 }
 
-impl<M: Model> Filter<M> {
+impl<M: JsonModel> Filter<M> {
     /// Parses a LoopBack filter: `{"where": {...}, "order": "...", "limit": n, "skip": n,
     /// "fields": [...]}`. Malformed JSON, unknown keys, properties and operators, and
     /// values of the wrong type are [`Error::InvalidFilter`] naming the offending key and
@@ -382,15 +396,15 @@ impl<M: Model> Filter<M> {
                 kind(json)
             )));
         };
-        let def = M::def();
+        let model = Self::columns();
         let mut filter = Filter::new();
         for (key, item) in map {
             match key.as_str() {
-                "where" => filter = filter.with_node(condition(def, "where", item)?),
-                "order" => filter.set_order(order(def, item)?),
+                "where" => filter = filter.with_node(condition(model, "where", item)?),
+                "order" => filter.set_order(order(model, item)?),
                 "limit" => filter = filter.limit(count("limit", item)?),
                 "skip" | "offset" => filter = filter.skip(count(key, item)?),
-                "fields" => filter.set_fields(fields(def, item)?),
+                "fields" => filter.set_fields(fields(model, item)?),
                 other => {
                     return Err(invalid(format!(
                         "unknown filter key `{other}`; the keys are {FILTER_KEYS}"
@@ -410,6 +424,13 @@ impl<M: Model> Filter<M> {
 
     /// [`from_json_where`](Self::from_json_where) from a parsed value.
     pub fn from_json_where_value(json: &Value) -> Result<Self> {
-        Ok(Filter::new().with_node(condition(M::def(), "where", json)?))
+        Ok(Filter::new().with_node(condition(Self::columns(), "where", json)?))
+    }
+
+    fn columns() -> Columns {
+        Columns {
+            def: M::def(),
+            parsers: M::json_columns(),
+        }
     }
 }

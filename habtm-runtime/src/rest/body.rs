@@ -6,18 +6,20 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::def::Model;
+use crate::def::JsonModel;
 use crate::filter::Filter;
 
 use super::error::ApiError;
 
 /// An id from the path, read as the model's id type: `42`, or a string key as it is.
-pub(super) fn parse_id<M: Model>(segment: &str) -> Result<M::Id, ApiError> {
+pub(super) fn parse_id<M: JsonModel>(segment: &str) -> Result<M::Id, ApiError> {
     if segment.contains('\0') {
         return Err(nul("the id"));
     }
-    serde_json::from_str::<M::Id>(segment)
-        .or_else(|_| serde_json::from_value::<M::Id>(Value::String(segment.to_owned())))
+    serde_json::from_str::<Value>(segment)
+        .map_err(|e| e.to_string())
+        .and_then(M::id_from_json)
+        .or_else(|_| M::id_from_json(Value::String(segment.to_owned())))
         .map_err(|_| {
             ApiError::bad_request(
                 "INVALID_ID",
@@ -75,7 +77,9 @@ pub(super) fn query_json(
 }
 
 /// `?filter=` as a [`Filter`], or every row.
-pub(super) fn filter_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
+pub(super) fn filter_of<M: JsonModel>(
+    query: &HashMap<String, String>,
+) -> Result<Filter<M>, ApiError> {
     match query_json(query, "filter", "filter")? {
         Some(json) => Ok(Filter::from_json_value(&json)?),
         None => Ok(Filter::new()),
@@ -83,7 +87,9 @@ pub(super) fn filter_of<M: Model>(query: &HashMap<String, String>) -> Result<Fil
 }
 
 /// `?where=` as a [`Filter`], or every row.
-pub(super) fn where_of<M: Model>(query: &HashMap<String, String>) -> Result<Filter<M>, ApiError> {
+pub(super) fn where_of<M: JsonModel>(
+    query: &HashMap<String, String>,
+) -> Result<Filter<M>, ApiError> {
     match query_json(query, "where", "condition")? {
         Some(json) => Ok(Filter::from_json_where_value(&json)?),
         None => Ok(Filter::new()),
@@ -100,11 +106,11 @@ pub(super) fn body_json(body: &Bytes) -> Result<Value, ApiError> {
 }
 
 /// A row as LoopBack JSON; a field whose `Serialize` fails is a 500 that names it.
-pub(super) fn json_of<M: Model>(row: &M) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn json_of<M: JsonModel>(row: &M) -> Result<Map<String, Value>, ApiError> {
     row.to_json().map_err(unserializable::<M>)
 }
 
-pub(super) fn unserializable<M: Model>(message: String) -> ApiError {
+pub(super) fn unserializable<M: JsonModel>(message: String) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Error",
@@ -113,17 +119,14 @@ pub(super) fn unserializable<M: Model>(message: String) -> ApiError {
     )
 }
 
-/// A key as JSON (`to_value` of the model's id type).
-pub(super) fn key_json<T: crate::__private::JsonColumn>(
-    key: &T,
-    name: &str,
-) -> Result<Value, ApiError> {
-    crate::__private::json::to_value(key, name).map_err(|message| {
+/// An id of `M` as JSON, as property `name`.
+pub(super) fn key_json<M: JsonModel>(key: &M::Id, name: &str) -> Result<Value, ApiError> {
+    M::id_to_json(key).map_err(|message| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Error",
             "SERIALIZATION_FAILED",
-            message,
+            format!("`{name}` cannot be written as JSON: {message}"),
         )
     })
 }
@@ -137,7 +140,7 @@ pub(super) fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
 
 /// The values of a new row from a body object; the id is left to the database when it
 /// generates ids.
-pub(super) fn new_of<M: Model>(mut body: Map<String, Value>) -> Result<M::New, ApiError> {
+pub(super) fn new_of<M: JsonModel>(mut body: Map<String, Value>) -> Result<M::New, ApiError> {
     let def = M::def();
     if def.id_generated {
         let id = def.id_column();
@@ -149,12 +152,15 @@ pub(super) fn new_of<M: Model>(mut body: Map<String, Value>) -> Result<M::New, A
 
 /// A stored row with `patch` laid over it, as the values of a row (LoopBack's partial
 /// update); the id cannot change.
-pub(super) fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M::New, ApiError> {
+pub(super) fn patched<M: JsonModel>(
+    row: &M,
+    patch: Map<String, Value>,
+) -> Result<M::New, ApiError> {
     let def = M::def();
     let id = def.id_column();
     if patch.contains_key(id.json_name) || patch.contains_key(id.field) {
         let same = patch.get(id.json_name).or_else(|| patch.get(id.field))
-            == Some(&key_json(row.id(), id.json_name)?);
+            == Some(&key_json::<M>(row.id(), id.json_name)?);
         if !same {
             return Err(ApiError::invalid(format!(
                 "{}: `{}` cannot change",
@@ -179,7 +185,7 @@ pub(super) fn patched<M: Model>(row: &M, patch: Map<String, Value>) -> Result<M:
 }
 
 /// Rows read with `fields`: only the properties that were read.
-pub(super) fn partials<M: Model>(rows: &[M::Partial]) -> Result<Value, ApiError> {
+pub(super) fn partials<M: JsonModel>(rows: &[M::Partial]) -> Result<Value, ApiError> {
     rows.iter()
         .map(|row| {
             M::partial_to_json(row)
@@ -189,7 +195,7 @@ pub(super) fn partials<M: Model>(rows: &[M::Partial]) -> Result<Value, ApiError>
         .collect()
 }
 
-pub(super) fn rows<M: Model>(rows: &[M]) -> Result<Value, ApiError> {
+pub(super) fn rows<M: JsonModel>(rows: &[M]) -> Result<Value, ApiError> {
     rows.iter()
         .map(|row| json_of(row).map(Value::Object))
         .collect()

@@ -32,11 +32,11 @@ use axum::{Json, Router};
 use sqlx::Pool;
 
 use crate::backend::Backend;
-use crate::def::{Model, Relation};
+use crate::def::{JsonModel, Relation};
 use crate::filter::RelationRef;
 
 pub use error::ApiError;
-pub use relations::LinkRoute;
+pub use relations::{JsonRelation, LinkRoute};
 
 /// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -71,7 +71,7 @@ impl<DB: Backend> Api<DB> {
     /// create, count (`?where=`), find by id, exists, replace (PUT), update (PATCH) and
     /// delete.
     #[must_use]
-    pub fn model<M: Model>(mut self) -> Self {
+    pub fn model<M: JsonModel>(mut self) -> Self {
         self.router = models::routes::<DB, M>(self.router, &mut self.document);
         self
     }
@@ -84,7 +84,7 @@ impl<DB: Backend> Api<DB> {
     #[must_use]
     pub fn relation<R>(mut self, relation: RelationRef<R>) -> Self
     where
-        R: Relation,
+        R: Relation<Owner: JsonModel, Target: JsonModel>,
         R::Link: LinkRoute<DB>,
     {
         let _ = relation;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::Pool;
 
 use crate::backend::Backend;
-use crate::def::Model;
+use crate::def::JsonModel;
 use crate::ops::model;
 
 use super::body::{
@@ -25,7 +25,7 @@ type Params = Query<HashMap<String, String>>;
 
 /// Adds the routes of `M` to `router` and documents them: list (`?filter=`), create, count
 /// (`?where=`), find by id, exists, replace (PUT), update (PATCH) and delete.
-pub(super) fn routes<DB: Backend, M: Model>(
+pub(super) fn routes<DB: Backend, M: JsonModel>(
     router: Router<Pool<DB>>,
     document: &mut Document,
 ) -> Router<Pool<DB>> {
@@ -71,12 +71,12 @@ pub(super) fn routes<DB: Backend, M: Model>(
 }
 
 /// The 404 of a missing row.
-fn unknown<M: Model>(id: &M::Id) -> ApiError {
+fn unknown<M: JsonModel>(id: &M::Id) -> ApiError {
     ApiError::not_found(format!("Unknown \"{}\" id {id:?}.", M::def().name))
 }
 
 /// `GET /Assemblies?filter=`: the rows matching the filter, only its `fields` if it names any.
-async fn find<DB: Backend, M: Model>(State(pool): State<Pool<DB>>, Query(q): Params) -> Reply {
+async fn find<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q): Params) -> Reply {
     let filter = filter_of::<M>(&q)?;
     if filter.has_fields() {
         return ok(partials::<M>(
@@ -87,7 +87,7 @@ async fn find<DB: Backend, M: Model>(State(pool): State<Pool<DB>>, Query(q): Par
 }
 
 /// `POST /Assemblies`: creates the row of an object, or the rows of an array (all or none).
-async fn create<DB: Backend, M: Model>(State(pool): State<Pool<DB>>, body: Bytes) -> Reply {
+async fn create<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, body: Bytes) -> Reply {
     match body_json(&body)? {
         Value::Array(items) => {
             let news = items
@@ -106,13 +106,13 @@ async fn create<DB: Backend, M: Model>(State(pool): State<Pool<DB>>, body: Bytes
 }
 
 /// `GET /Assemblies/count?where=`: `{"count": n}`.
-async fn count<DB: Backend, M: Model>(State(pool): State<Pool<DB>>, Query(q): Params) -> Reply {
+async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q): Params) -> Reply {
     let filter = where_of::<M>(&q)?;
     ok(json!({"count": model::count::<M, _>(&pool, &filter).await?}))
 }
 
 /// `GET /Assemblies/{id}`.
-async fn find_by_id<DB: Backend, M: Model>(
+async fn find_by_id<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
 ) -> Reply {
@@ -124,7 +124,7 @@ async fn find_by_id<DB: Backend, M: Model>(
 }
 
 /// `PUT /Assemblies/{id}`: replaces every property; the id is the path's.
-async fn replace<DB: Backend, M: Model>(
+async fn replace<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
     body: Bytes,
@@ -135,7 +135,7 @@ async fn replace<DB: Backend, M: Model>(
     body.remove(key.json_name);
     body.remove(key.field);
     if !M::def().id_generated {
-        body.insert(key.json_name.to_owned(), key_json(&id, key.json_name)?);
+        body.insert(key.json_name.to_owned(), key_json::<M>(&id, key.json_name)?);
     }
     let new = new_of::<M>(body)?;
     match model::update::<M, _>(&pool, &id, &new).await? {
@@ -145,7 +145,7 @@ async fn replace<DB: Backend, M: Model>(
 }
 
 /// `PATCH /Assemblies/{id}`: the stored row with the body's properties laid over it.
-async fn update<DB: Backend, M: Model>(
+async fn update<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
     body: Bytes,
@@ -163,7 +163,7 @@ async fn update<DB: Backend, M: Model>(
 }
 
 /// `DELETE /Assemblies/{id}`: `{"count": 0 or 1}`.
-async fn delete<DB: Backend, M: Model>(
+async fn delete<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
 ) -> Reply {
@@ -173,7 +173,7 @@ async fn delete<DB: Backend, M: Model>(
 }
 
 /// `GET /Assemblies/{id}/exists`: `{"exists": bool}`.
-async fn exists<DB: Backend, M: Model>(
+async fn exists<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
 ) -> Reply {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Pool;
 
 use crate::backend::Backend;
-use crate::def::{Model, Relation};
+use crate::def::{JsonModel, Model, Relation};
 use crate::filter::Filter;
 use crate::ops::model;
 use crate::ops::relation::Related;
@@ -38,8 +38,8 @@ where
     DB: Backend,
     R: Relation<Owner = O, Target = T>,
     R::Link: LinkRoute<DB>,
-    O: Model,
-    T: Model,
+    O: JsonModel,
+    T: JsonModel,
 {
     let (owner, target) = (O::def(), T::def());
     document.schema::<DB>(target);
@@ -95,7 +95,7 @@ where
 }
 
 /// The related rows of the owner with id `id`, which must exist (else a 404).
-async fn owner<DB: Backend, R: Relation>(
+async fn owner<DB: Backend, R: JsonRelation>(
     pool: &Pool<DB>,
     id: &str,
 ) -> Result<Related<R>, ApiError> {
@@ -110,7 +110,7 @@ async fn owner<DB: Backend, R: Relation>(
 }
 
 /// The owner's related rows and the `fk` of the path.
-async fn pair<DB: Backend, R: Relation>(
+async fn pair<DB: Backend, R: JsonRelation>(
     pool: &Pool<DB>,
     (id, fk): (String, String),
 ) -> Result<(Related<R>, <R::Target as Model>::Id), ApiError> {
@@ -119,7 +119,7 @@ async fn pair<DB: Backend, R: Relation>(
 }
 
 /// The 404 of a row that is not linked.
-fn unlinked<R: Relation>(fk: &<R::Target as Model>::Id) -> ApiError {
+fn unlinked<R: JsonRelation>(fk: &<R::Target as Model>::Id) -> ApiError {
     ApiError::not_found(format!(
         "No \"{}\" with id {fk:?} is linked by \"{}\".",
         <R::Target as Model>::def().name,
@@ -128,7 +128,7 @@ fn unlinked<R: Relation>(fk: &<R::Target as Model>::Id) -> ApiError {
 }
 
 /// `GET /Assemblies/{id}/parts?filter=`.
-async fn find<DB: Backend, R: Relation>(
+async fn find<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
     Query(q): Params,
@@ -145,7 +145,7 @@ async fn find<DB: Backend, R: Relation>(
 
 /// `POST /Assemblies/{id}/parts`: creates and links the part of an object, or the parts of an
 /// array (all or none).
-async fn create<DB: Backend, R: Relation>(
+async fn create<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
     body: Bytes,
@@ -167,7 +167,7 @@ async fn create<DB: Backend, R: Relation>(
 }
 
 /// `DELETE /Assemblies/{id}/parts`: unlinks every part.
-async fn clear<DB: Backend, R: Relation>(
+async fn clear<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
 ) -> Reply {
@@ -176,7 +176,7 @@ async fn clear<DB: Backend, R: Relation>(
 }
 
 /// `GET /Assemblies/{id}/parts/count?where=`.
-async fn count<DB: Backend, R: Relation>(
+async fn count<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
     Query(q): Params,
@@ -187,7 +187,7 @@ async fn count<DB: Backend, R: Relation>(
 }
 
 /// `GET /Assemblies/{id}/parts/{fk}`: the part, if linked.
-async fn find_by_id<DB: Backend, R: Relation>(
+async fn find_by_id<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Path(p): Pair,
 ) -> Reply {
@@ -199,7 +199,7 @@ async fn find_by_id<DB: Backend, R: Relation>(
 }
 
 /// `PUT /Assemblies/{id}/parts/{fk}`: the linked part with the body's properties laid over it.
-async fn update_by_id<DB: Backend, R: Relation>(
+async fn update_by_id<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Path(p): Pair,
     body: Bytes,
@@ -217,7 +217,10 @@ async fn update_by_id<DB: Backend, R: Relation>(
 }
 
 /// `DELETE /Assemblies/{id}/parts/{fk}`: deletes the linked part and its links.
-async fn destroy<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+async fn destroy<DB: Backend, R: JsonRelation>(
+    State(pool): State<Pool<DB>>,
+    Path(p): Pair,
+) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     if related.destroy(&pool, fk.clone()).await? {
         no_content()
@@ -227,14 +230,20 @@ async fn destroy<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p)
 }
 
 /// `DELETE /Assemblies/{id}/parts/rel/{fk}`: unlinks, linked or not.
-async fn unlink<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+async fn unlink<DB: Backend, R: JsonRelation>(
+    State(pool): State<Pool<DB>>,
+    Path(p): Pair,
+) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     related.remove(&pool, fk).await?;
     no_content()
 }
 
 /// `HEAD /Assemblies/{id}/parts/rel/{fk}`: 200 if linked, 404 if not.
-async fn linked<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+async fn linked<DB: Backend, R: JsonRelation>(
+    State(pool): State<Pool<DB>>,
+    Path(p): Pair,
+) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     if related.exists(&pool, fk.clone()).await? {
         Ok(StatusCode::OK.into_response())
@@ -243,39 +252,48 @@ async fn linked<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p):
     }
 }
 
+/// A relation whose owner and target have a JSON form: one the REST API can serve.
+#[doc(hidden)]
+pub trait JsonRelation: Relation<Owner: JsonModel, Target: JsonModel> {}
+
+impl<R: Relation<Owner: JsonModel, Target: JsonModel>> JsonRelation for R {}
+
 /// How a relation's `PUT .../rel/{fk}` links, by its join model: a plain join table links
 /// the pair and answers with its keys; a join model `X` takes the join row's data from the
 /// body and answers with the join row.
 #[doc(hidden)]
 pub trait LinkRoute<DB: Backend>: Sized {
     /// The handler of `PUT .../rel/{fk}` for relation `R`.
-    fn link_route<R: Relation<Link = Self>>() -> MethodRouter<Pool<DB>>;
+    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pool<DB>>;
 }
 
 impl<DB: Backend> LinkRoute<DB> for () {
-    fn link_route<R: Relation<Link = Self>>() -> MethodRouter<Pool<DB>> {
+    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pool<DB>> {
         put(link::<DB, R>)
     }
 }
 
-impl<DB: Backend, X: Model> LinkRoute<DB> for X {
-    fn link_route<R: Relation<Link = Self>>() -> MethodRouter<Pool<DB>> {
+impl<DB: Backend, X: JsonModel> LinkRoute<DB> for X {
+    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pool<DB>> {
         put(link_with::<DB, R, X>)
     }
 }
 
 /// `PUT /Assemblies/{id}/parts/rel/{fk}` on a plain join table: links, and answers with the
 /// pair's keys.
-async fn link<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+async fn link<DB: Backend, R: JsonRelation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     related.add(&pool, fk.clone()).await?;
     let rel = R::def();
     let mut link = Map::new();
     link.insert(
         json_key(rel.owner_key),
-        key_json(related.owner_id(), rel.owner_key)?,
+        key_json::<R::Owner>(related.owner_id(), rel.owner_key)?,
     );
-    link.insert(json_key(rel.target_key), key_json(&fk, rel.target_key)?);
+    link.insert(
+        json_key(rel.target_key),
+        key_json::<R::Target>(&fk, rel.target_key)?,
+    );
     ok(Value::Object(link))
 }
 
@@ -284,8 +302,8 @@ async fn link<DB: Backend, R: Relation>(State(pool): State<Pool<DB>>, Path(p): P
 async fn link_with<DB, R, X>(State(pool): State<Pool<DB>>, Path(p): Pair, body: Bytes) -> Reply
 where
     DB: Backend,
-    R: Relation<Link = X>,
-    X: Model,
+    R: JsonRelation<Link = X>,
+    X: JsonModel,
 {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     let mut data = if body.is_empty() {
@@ -301,8 +319,11 @@ where
             .map_or_else(|| json_key(column), |c| c.json_name.to_owned())
     };
     let (owner_key, target_key) = (key(rel.owner_key), key(rel.target_key));
-    data.insert(owner_key, key_json(related.owner_id(), rel.owner_key)?);
-    let fk_json = key_json(&fk, rel.target_key)?;
+    data.insert(
+        owner_key,
+        key_json::<R::Owner>(related.owner_id(), rel.owner_key)?,
+    );
+    let fk_json = key_json::<R::Target>(&fk, rel.target_key)?;
     data.insert(target_key.clone(), fk_json.clone());
     let new = new_of::<X>(data)?;
     related.add_with(&pool, fk.clone(), new).await?;
