@@ -110,6 +110,9 @@
 //! # }
 //! ```
 
+// On docs.rs, each item shows the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use habtm_derive::Model;
 pub use habtm_runtime::*;
 

@@ -248,6 +248,7 @@ pub trait Relation: Copy + Send + Sync + 'static {
     type Link: Link;
 
     /// The relation's description: names, keys and statements.
+    #[doc(hidden)]
     fn def() -> &'static RelationDef;
 }
 

@@ -1,6 +1,9 @@
 //! Runtime support for `habtm`: the [`Model`] trait, relation operations, filters, schema
 //! and errors. Use it through the `habtm` crate, which re-exports everything here.
 
+// On docs.rs, each item shows the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 // The modules in layers: each imports only from the lines above it.
 mod backend;
 mod db;
