@@ -4,24 +4,41 @@
 // On docs.rs, each item shows the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The modules in layers: each imports only from the lines above it.
-mod backend;
-mod db;
-mod def;
+// The modules in layers: each imports only from the layers above it (`tests/layers.rs`
+// checks this).
+
+// Words of SQL: dialects, value types, errors.
 mod dialect;
+mod value;
+
 mod error;
-mod filter;
+
+// Drivers and connections.
+mod backend;
 #[cfg(feature = "json")]
 mod json;
-mod ops;
-#[cfg(feature = "rest")]
-pub mod rest;
+
+mod sql;
+
+mod db;
 mod retry;
 mod run;
-mod schema;
-mod sql;
+
+// What models and relations are, and their fixed statements.
+mod def;
+
 mod statement;
-mod value;
+
+// Filters, then the operations on models and relations.
+mod filter;
+
+mod ops;
+
+// What sits on top: schema and REST.
+mod schema;
+
+#[cfg(feature = "rest")]
+pub mod rest;
 
 pub use backend::Backend;
 pub use db::Db;

@@ -25,7 +25,9 @@ where
     T: Model,
 {
     /// Links every row in `ids`, in one transaction: all are linked, or (when one does not
-    /// exist) none. Returns how many links are new.
+    /// exist) none. Returns how many links are new. The owner and the rows locked (the rows
+    /// in one statement per chunk, ascending), then one `INSERT ... SELECT` per chunk that
+    /// skips existing pairs; a chunk is as many ids as the database binds, up to 10,000.
     pub async fn add_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
         I: IntoIterator<Item = T::Id>,
@@ -65,7 +67,9 @@ where
         Ok(added)
     }
 
-    /// Unlinks every row in `ids`, in one transaction. Returns how many links were removed.
+    /// Unlinks every row in `ids`, in one transaction. Returns how many links were removed:
+    /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (...)`, one per
+    /// chunk.
     pub async fn remove_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
         I: IntoIterator<Item = T::Id>,
@@ -102,7 +106,9 @@ where
     }
 
     /// Makes the linked rows exactly `ids`, in one transaction, writing only the
-    /// difference: links not in `ids` are removed, missing ones added.
+    /// difference: links not in `ids` are removed, missing ones added. The owner locked for
+    /// update (one `set` of it at a time), the linked ids read, then `remove_many`'s and
+    /// `add_many`'s statements for the difference alone.
     pub async fn set<A: Db, I>(&self, db: A, ids: I) -> Result<()>
     where
         I: IntoIterator<Item = T::Id>,

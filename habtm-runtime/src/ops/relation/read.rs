@@ -17,7 +17,9 @@ where
     O: Model,
     T: Model,
 {
-    /// The linked rows matching `filter` (which acts on the target's columns).
+    /// The linked rows matching `filter` (which acts on the target's columns), in one
+    /// statement: `SELECT t.* FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM
+    /// "AssemblyPart" AS j WHERE j."assembly_id" = ?) AND <filter> ORDER BY ... LIMIT ...`.
     pub async fn find<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
         let select = &self.statements::<A::Database>().select;
@@ -30,7 +32,8 @@ where
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
 
-    /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`).
+    /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`):
+    /// `find`'s statement with those columns in the `SELECT` list.
     pub async fn select<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T::Partial>> {
         let op = self.op("select");
         let dialect = <A::Database as Backend>::DIALECT;
@@ -54,7 +57,7 @@ where
             .at(op)
     }
 
-    /// Every linked row, ordered by id.
+    /// Every linked row, ordered by id: `find`'s statement without a filter, built once.
     pub async fn all<A: Db>(&self, db: A) -> Result<Vec<T>> {
         let op = self.op("all");
         let sql = &self.statements::<A::Database>().all;
@@ -64,7 +67,7 @@ where
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
 
-    /// A new related row that is written only by [`Unsaved::save`].
+    /// A new related row that is written only by [`Unsaved::save`]; no SQL until then.
     pub fn build(&self, data: T::New) -> Unsaved<R> {
         Unsaved {
             related: self.clone(),
@@ -72,7 +75,7 @@ where
         }
     }
 
-    /// The row with this id, only if it is linked.
+    /// The row with this id, only if it is linked: `find`'s statement `AND t."id" = ?`.
     pub async fn find_by_id<A: Db>(&self, db: A, target_id: T::Id) -> Result<Option<T>> {
         let op = self.op("find_by_id");
         let sql = &self.statements::<A::Database>().find_by_id;
@@ -97,7 +100,8 @@ where
         Ok(row.at(op)?.is_some())
     }
 
-    /// Whether the row with this id is linked.
+    /// Whether the row with this id is linked: `SELECT 1 FROM "AssemblyPart" WHERE
+    /// "assembly_id" = ? AND "part_id" = ?`.
     pub async fn exists<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("exists");
         let mut conn = db.connection().await.at(op)?;
@@ -105,7 +109,8 @@ where
             .await
     }
 
-    /// How many rows are linked.
+    /// How many rows are linked: `SELECT COUNT(*) FROM "Part" AS t WHERE t."id" IN (<the
+    /// linked ids>)`, so that a pair linked twice in a table without a unique key counts once.
     pub async fn count<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("count");
         let sql = &self.statements::<A::Database>().count;
@@ -116,7 +121,7 @@ where
     }
 
     /// How many linked rows match `filter`'s conditions (its order, limit and skip are
-    /// ignored).
+    /// ignored): `count`'s statement `AND <filter>`.
     pub async fn count_where<A: Db>(&self, db: A, filter: Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
         let count = &self.statements::<A::Database>().count.sql;
@@ -142,7 +147,8 @@ where
             .at(op)
     }
 
-    /// The ids of the linked rows, in ascending order.
+    /// The ids of the linked rows, in ascending order, from the join table alone:
+    /// `SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? ORDER BY "part_id"`.
     pub async fn ids<A: Db>(&self, db: A) -> Result<Vec<T::Id>> {
         let op = self.op("ids");
         let mut conn = db.connection().await.at(op)?;

@@ -38,7 +38,8 @@ where
     /// Links an existing row, writing `data` into the join row: LoopBack's
     /// `add(fk, data)` on a relation with a join model `X`. The key fields of `data` are
     /// ignored: the join row gets this owner's and `target_id`'s keys. Linking again
-    /// changes nothing (use [`update_link`](Self::update_link) to change the data).
+    /// changes nothing (use [`update_link`](Self::update_link) to change the data). The
+    /// statements of [`add`](Self::add), with the data's columns in the join row.
     pub async fn add_with<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<()> {
         let op = self.op("add_with");
         let through = self.through::<A::Database>(op)?;
@@ -67,7 +68,9 @@ where
     /// The linked rows with their join rows, `(part, link)`, where `filter` acts on the join
     /// model's columns: its conditions, its order (by the join row's id unless it orders
     /// them), limit and skip. `Filter::new().order_by(AssemblyPart::POSITION)` lists the
-    /// parts in their position order.
+    /// parts in their position order. One statement: `SELECT t.*, j.* FROM "KitComponent"
+    /// AS j INNER JOIN "Component" AS t ON t."id" = j."component_id" WHERE j."kit_id" = ? AND
+    /// <filter on j> ORDER BY ...`.
     pub async fn find_with_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<Vec<(T, X)>> {
         let op = self.op("find_with_links");
         let through = self.through::<A::Database>(op)?;
@@ -93,7 +96,8 @@ where
     }
 
     /// Writes `data` into the join row of this link (every column but its id and the two
-    /// keys); `false` if the row is not linked.
+    /// keys); `false` if the row is not linked: `UPDATE "KitComponent" SET ... WHERE
+    /// "kit_id" = ? AND "component_id" = ?`.
     pub async fn update_link<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<bool> {
         let op = self.op("update_link");
         let through = self.through::<A::Database>(op)?;

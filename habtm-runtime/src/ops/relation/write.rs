@@ -19,7 +19,10 @@ where
     O: Model,
     T: Model,
 {
-    /// Inserts a row and links it, in one transaction: both happen or neither.
+    /// Inserts a row and links it, in one transaction: both happen or neither. The row's
+    /// `INSERT` (with `RETURNING` where the database has it), then `INSERT INTO
+    /// "AssemblyPart" (...) SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" = ?`, which
+    /// writes nothing, and fails the call with [`Error::NotFound`], if the owner is gone.
     pub async fn create<A: Db>(&self, db: A, data: T::New) -> Result<T> {
         let op = self.op("create");
         let mut conn = db.connection().await.at(op)?;
@@ -31,7 +34,8 @@ where
         )
     }
 
-    /// Inserts and links every row of `data`, in one transaction: all or none.
+    /// Inserts and links every row of `data`, in one transaction: all or none; `create`'s
+    /// two statements per row.
     pub async fn create_many<A: Db>(&self, db: A, data: &[T::New]) -> Result<Vec<T>> {
         let op = self.op("create_many");
         let mut conn = db.connection().await.at(op)?;
@@ -77,7 +81,13 @@ where
         Ok(row)
     }
 
-    /// Links an existing row; linking it again changes nothing.
+    /// Links an existing row; linking it again changes nothing. Where the join table has a
+    /// unique key on the pair, one statement that reads both rows and ignores an existing
+    /// link: `INSERT INTO "AssemblyPart" (...) SELECT o."id", t."id" FROM "Assembly" AS o,
+    /// "Part" AS t WHERE o."id" = ? AND t."id" = ? ON CONFLICT DO NOTHING` (MySQL: `ON
+    /// DUPLICATE KEY UPDATE`; PostgreSQL also says which rows exist). Where it has none
+    /// (LoopBack's own tables), a transaction that locks both rows, then inserts unless the
+    /// pair exists. A missing owner or target is [`Error::NotFound`] naming it.
     pub async fn add<A: Db>(&self, db: A, target_id: T::Id) -> Result<()> {
         let op = self.op("add");
         let statements = self.statements::<A::Database>();
@@ -276,7 +286,8 @@ where
         }
     }
 
-    /// Unlinks a row, which stays; `true` if a link was removed.
+    /// Unlinks a row, which stays; `true` if a link was removed: `DELETE FROM
+    /// "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`.
     pub async fn remove<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("remove");
         let sql = &self.statements::<A::Database>().remove;
@@ -297,7 +308,9 @@ where
     }
 
     /// Writes `data` to the row with this id, only if it is linked; the id never changes.
-    /// Returns the updated row, or `None` if it is not linked.
+    /// Returns the updated row, or `None` if it is not linked. `UPDATE "Part" SET ... WHERE
+    /// "id" = ? AND EXISTS (<the link>)`, with `RETURNING` where the database has it (else a
+    /// read of the row in the same transaction).
     pub async fn update_by_id<A: Db>(
         &self,
         db: A,
@@ -345,6 +358,7 @@ where
 
     /// Deletes the row with this id, only if it is linked, together with every link to it
     /// (in every relation its model declares, and in this one); `true` if it was deleted.
+    /// One transaction: the row locked, this link deleted, the row's other links, the row.
     pub async fn destroy<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("destroy");
         let mut conn = db.connection().await.at(op)?;
@@ -387,7 +401,9 @@ where
         Ok(true)
     }
 
-    /// Unlinks every row; the rows stay. Returns how many links were removed.
+    /// Unlinks every row; the rows stay. Returns how many links were removed: `DELETE FROM
+    /// "AssemblyPart" WHERE "assembly_id" = ?` (on MySQL, after locking the owner, in the
+    /// order `set` takes its locks).
     pub async fn clear<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("clear");
         let mut conn = db.connection().await.at(op)?;
