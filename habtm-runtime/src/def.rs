@@ -367,8 +367,33 @@ pub struct RelationStatements {
     /// For a relation with a join model: `add` and `add_guarded` writing the join model's
     /// data columns too, and `UPDATE` of those columns for one link.
     pub(crate) through: Option<ThroughStatements>,
+    /// Where a list of ids binds as one parameter (PostgreSQL's arrays): the statements over
+    /// any number of targets, one text each.
+    pub(crate) lists: Option<ListStatements>,
     /// Whether the join table holds each pair at most once, once learned.
     pub(crate) shape: Shape,
+}
+
+/// Statements over a list of target ids bound as one array: `IN (SELECT unnest(?::INT8[]))`.
+#[derive(Debug)]
+pub(crate) struct ListStatements {
+    /// `SELECT "id" FROM "Part" WHERE "id" IN (<the ids>) ORDER BY "id"` taking each
+    /// [`Lock`], in the order of [`Lock::ALL`].
+    pub(crate) locks: [Statement; 4],
+    /// `INSERT INTO "AssemblyPart" (...) SELECT ?, t."id" FROM "Part" AS t WHERE t."id" IN
+    /// (<the ids>) ORDER BY t."id" ON CONFLICT DO NOTHING`.
+    pub(crate) insert: Statement,
+    /// `insert` that also skips a pair already linked, for a join table without a unique key.
+    pub(crate) insert_guarded: Statement,
+    /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
+    pub(crate) delete: Statement,
+}
+
+impl ListStatements {
+    /// The statement that takes `lock` on the rows.
+    pub(crate) fn lock(&self, lock: Lock) -> &Statement {
+        &self.locks[lock as usize]
+    }
 }
 
 /// The statements that write a join model's own columns.

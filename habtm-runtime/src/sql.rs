@@ -29,6 +29,8 @@ pub(crate) enum Param {
     /// Every column the operation writes from the caller's values (a new row's, a saved
     /// row's, a join row's data), in declaration order.
     Columns,
+    /// A list of target ids as one array (PostgreSQL).
+    Ids,
 }
 
 /// A statement built once, with the parameters it binds in order: text and binds cannot
@@ -49,6 +51,7 @@ pub(crate) struct Binds<'a, DB: Backend> {
     pub(crate) owner: Option<&'a dyn DynValue>,
     pub(crate) target: Option<&'a dyn DynValue>,
     pub(crate) columns: Option<BindColumns<'a, DB>>,
+    pub(crate) ids: Option<&'a dyn DynList>,
 }
 
 impl<DB: Backend> Default for Binds<'_, DB> {
@@ -58,6 +61,7 @@ impl<DB: Backend> Default for Binds<'_, DB> {
             owner: None,
             target: None,
             columns: None,
+            ids: None,
         }
     }
 }
@@ -88,6 +92,14 @@ impl<'a, DB: Backend> Binds<'a, DB> {
         }
     }
 
+    /// These, and the list `ids`.
+    pub(crate) fn ids(self, ids: &'a dyn DynList) -> Self {
+        Binds {
+            ids: Some(ids),
+            ..self
+        }
+    }
+
     /// These, and the columns `columns` binds.
     pub(crate) fn columns(self, columns: BindColumns<'a, DB>) -> Self {
         Binds {
@@ -114,6 +126,11 @@ impl Statement {
                 Param::Columns => {
                     let columns = binds.columns.ok_or_else(|| missing(*param))?;
                     columns(&mut args)?;
+                    continue;
+                }
+                Param::Ids => {
+                    let ids = binds.ids.ok_or_else(|| missing(*param))?;
+                    DB::bind_array(&mut args, ids).map_err(Error::encode)?;
                     continue;
                 }
             };

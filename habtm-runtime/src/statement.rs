@@ -1,7 +1,8 @@
 //! Building the fixed statements of models and relations, once per dialect.
 
 use crate::def::{
-    ColumnDef, ModelDef, ModelStatements, RelationDef, RelationStatements, Shape, ThroughStatements,
+    ColumnDef, ListStatements, ModelDef, ModelStatements, RelationDef, RelationStatements, Shape,
+    ThroughStatements,
 };
 use crate::dialect::{Dialect, Lock};
 use crate::sql::{Param, SqlWriter, Statement};
@@ -344,7 +345,81 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         unlink_target,
         update_linked,
         through,
+        lists: (dialect == Dialect::Postgres).then(|| list_statements(rel, dialect)),
         shape: Shape::default(),
+    }
+}
+
+/// The statements over a list of target ids bound as one array parameter, for PostgreSQL.
+fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let array_type = format!("{}[]", (target.id_column().sql_type)(dialect));
+    let in_ids = |s: &mut SqlWriter| {
+        s.push(" IN (SELECT unnest(")
+            .param_of(Param::Ids)
+            .push("::")
+            .push(&array_type)
+            .push("))");
+    };
+    let lock = |lock: Lock| {
+        let mut s = SqlWriter::new(dialect);
+        s.push("SELECT ")
+            .ident(target_id)
+            .push(" FROM ")
+            .ident(target.table)
+            .push(" WHERE ")
+            .ident(target_id);
+        in_ids(&mut s);
+        s.push(" ORDER BY ")
+            .ident(target_id)
+            .push(dialect.lock_clause(lock));
+        s.statement()
+    };
+    let insert = |guarded: bool| {
+        let mut s = SqlWriter::new(dialect);
+        s.push("INSERT INTO ").ident(rel.table()).push(" (");
+        s.idents(None, [rel.owner_key, rel.target_key])
+            .push(") SELECT ")
+            .param_of(Param::Owner);
+        s.push(", ")
+            .qualified("t", target_id)
+            .push(" FROM ")
+            .ident(target.table)
+            .push(" AS t WHERE ")
+            .qualified("t", target_id);
+        in_ids(&mut s);
+        if guarded {
+            s.push(" AND NOT EXISTS (SELECT 1 FROM ")
+                .ident(rel.table())
+                .push(" AS l WHERE ")
+                .qualified("l", rel.owner_key)
+                .push(" = ")
+                .param_again(1);
+            s.push(" AND ")
+                .qualified("l", rel.target_key)
+                .push(" = ")
+                .qualified("t", target_id)
+                .push(")");
+        }
+        s.push(" ORDER BY ")
+            .qualified("t", target_id)
+            .push(" ON CONFLICT DO NOTHING");
+        s.statement()
+    };
+    let mut s = SqlWriter::new(dialect);
+    s.push("DELETE FROM ")
+        .ident(rel.table())
+        .push(" WHERE ")
+        .eq_param_of(rel.owner_key, Param::Owner)
+        .push(" AND ")
+        .ident(rel.target_key);
+    in_ids(&mut s);
+    ListStatements {
+        locks: Lock::ALL.map(lock),
+        insert: insert(false),
+        insert_guarded: insert(true),
+        delete: s.statement(),
     }
 }
 

@@ -149,6 +149,25 @@ impl<T: SqlType + Debug> DynList for Vec<T> {
     }
 }
 
+/// A borrowed list, bound without copying it.
+impl<T: SqlType + Debug> DynList for &[T] {
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+
+    fn item(&self, index: usize) -> &dyn DynValue {
+        &self[index]
+    }
+
+    #[cfg(feature = "postgres")]
+    fn bind_postgres_array(
+        &self,
+        args: &mut sqlx::postgres::PgArguments,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        sqlx::Arguments::add(args, postgres_array::PgArray(self))
+    }
+}
+
 #[cfg(feature = "postgres")]
 mod postgres_array {
     use sqlx::Postgres;

@@ -1,4 +1,5 @@
-//! Eager loading makes a constant number of round trips, whatever the number of owners: a
+//! Eager loading makes a constant number of round trips, whatever the number of owners, and
+//! on PostgreSQL so do `add_many`, `remove_many` and `set`, whatever the number of ids: a
 //! count of the statements sqlx runs, on every backend.
 //!
 //! This file is its own test binary, and its one test visits the backends in turn, so no
@@ -40,6 +41,8 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountStatements {
 
 const OWNERS: i64 = 1_000;
 const PARTS_EACH: i64 = 3;
+/// Parts in all: those linked, and more than one statement's worth of binds unlinked.
+const PARTS: i64 = 40_000;
 
 /// 1,000 assemblies with 3 parts each, written with raw multi-row inserts.
 async fn fill<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
@@ -61,7 +64,7 @@ async fn fill<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         ),
     )
     .await?;
-    let parts = rows(OWNERS * PARTS_EACH, &|i| format!("({i}, 'p{i}')"));
+    let parts = rows(PARTS, &|i| format!("({i}, 'p{i}')"));
     raw::execute(
         pool,
         &format!(
@@ -111,6 +114,8 @@ async fn count_round_trips<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     );
     assert!(loaded.iter().all(|parts| parts.len() == 2));
 
+    batch_round_trips(pool).await?;
+
     // The baseline it replaces: one query per owner.
     let before = STATEMENTS.load(Ordering::SeqCst);
     for owner in &owners[..100] {
@@ -121,6 +126,61 @@ async fn count_round_trips<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         100,
         "the counter sees every statement"
     );
+    Ok(())
+}
+
+/// The statements `work` runs.
+async fn statements_of<T>(work: impl Future<Output = habtm::Result<T>>) -> habtm::Result<usize> {
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    work.await?;
+    Ok(STATEMENTS.load(Ordering::SeqCst) - before)
+}
+
+/// Writing 10 links and 35,000 (past every backend's bind limit): the same statements on
+/// PostgreSQL, where the ids are one array parameter; more elsewhere, one per chunk.
+async fn batch_round_trips<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let parts = Assembly::parts_of(1);
+    let few: Vec<i64> = (5_001..=5_010).collect();
+    let many: Vec<i64> = (5_001..=PARTS).collect();
+    let postgres = raw::dialect::<DB>() == habtm::Dialect::Postgres;
+    let check = |op: &str, few: usize, many: usize| {
+        eprintln!(
+            "{:?} {op}: {few} statements for 10 ids, {many} for 35,000",
+            raw::dialect::<DB>()
+        );
+        if postgres {
+            assert_eq!(few, many, "{op} on PostgreSQL");
+        } else {
+            assert!(
+                many > few,
+                "{op}: {many} statements for 35,000 ids, {few} for 10"
+            );
+        }
+    };
+
+    // Once first: habtm reads whether the join table has a unique key once per process.
+    parts.add_many(pool, few.clone()).await?;
+    parts.remove_many(pool, few.clone()).await?;
+
+    let add_few = statements_of(parts.add_many(pool, few.clone())).await?;
+    statements_of(parts.remove_many(pool, few.clone())).await?;
+    let add_many = statements_of(parts.add_many(pool, many.clone())).await?;
+    check("add_many", add_few, add_many);
+    assert_eq!(parts.count(pool).await?, 3 + 35_000);
+
+    let remove_many = statements_of(parts.remove_many(pool, many.clone())).await?;
+    statements_of(parts.add_many(pool, few.clone())).await?;
+    let remove_few = statements_of(parts.remove_many(pool, few.clone())).await?;
+    check("remove_many", remove_few, remove_many);
+    assert_eq!(parts.count(pool).await?, 3);
+
+    // Each from the assembly's own 3 parts: 3 links removed, the others added.
+    let set_few = statements_of(parts.set(pool, few.clone())).await?;
+    parts.set(pool, [1, 2, 3]).await?;
+    let set_many = statements_of(parts.set(pool, many.clone())).await?;
+    check("set", set_few, set_many);
+    assert_eq!(parts.count(pool).await?, 35_000);
+    parts.set(pool, [1, 2, 3]).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! Writing many links at once: `add_many`, `remove_many` and `set`, one statement per chunk of
-//! ids, in one transaction.
+//! Writing many links at once: `add_many`, `remove_many` and `set`, in one transaction. On
+//! PostgreSQL the ids are one array parameter, so each step is one fixed statement whatever
+//! their number; elsewhere one statement per chunk of ids, as many as the bind limit allows.
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -14,7 +15,7 @@ use crate::dialect::{Dialect, Lock};
 use crate::error::{Context, Error, Op, Result};
 use crate::ops::model;
 use crate::retry::{begin, retrying};
-use crate::sql::SqlWriter;
+use crate::sql::{Binds, SqlWriter};
 
 use super::{Related, bind_padded, chunk_rows, distinct};
 
@@ -177,8 +178,9 @@ where
         Ok(())
     }
 
-    /// Takes `lock` on the target rows with these ids, in ascending id order (one statement
-    /// per chunk); the first id that has no row, if any.
+    /// Takes `lock` on the target rows with these ids, in ascending id order (one statement,
+    /// or one per chunk where a list is not one parameter); the first id that has no row, if
+    /// any.
     pub(super) async fn lock_rows<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
@@ -186,6 +188,12 @@ where
         lock: Lock,
         op: Op,
     ) -> Result<Option<T::Id>> {
+        if let Some(lists) = &self.statements::<DB>().lists {
+            let sql = lists.lock(lock);
+            let args = sql.bind(&Binds::<DB>::default().ids(&ids))?;
+            let rows = DB::fetch_all(conn, sql.text(), args).await.at(op)?;
+            return first_missing::<DB, T>(ids, &rows, op);
+        }
         let target = T::def();
         let id = target.id_column().name;
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1)) {
@@ -206,16 +214,8 @@ where
             bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
             let sql = AssertSqlSafe(w.finish()).into_sql_str();
             let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
-            if rows.len() == chunk.len() {
-                continue;
-            }
-            let found: HashSet<T::Id> = rows
-                .iter()
-                .map(|row| DB::get(row, 0))
-                .collect::<Result<_, _>>()
-                .at(op)?;
-            if let Some(missing) = chunk.iter().find(|id| !found.contains(*id)) {
-                return Ok(Some(missing.clone()));
+            if let Some(missing) = first_missing::<DB, T>(chunk, &rows, op)? {
+                return Ok(Some(missing));
             }
         }
         Ok(None)
@@ -236,6 +236,15 @@ where
         guarded: bool,
         op: Op,
     ) -> Result<u64> {
+        if let Some(lists) = &self.statements::<DB>().lists {
+            let sql = if guarded {
+                &lists.insert_guarded
+            } else {
+                &lists.insert
+            };
+            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
+            return DB::execute(conn, sql.text(), args).await.at(op);
+        }
         let dialect = DB::DIALECT;
         let (join_table, target) = (self.rel().table(), T::def());
         let target_id = target.id_column().name;
@@ -360,6 +369,11 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
+        if let Some(lists) = &self.statements::<DB>().lists {
+            let sql = &lists.delete;
+            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
+            return DB::execute(conn, sql.text(), args).await.at(op);
+        }
         let mut removed = 0;
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1) - 1) {
             let mut w = SqlWriter::new(DB::DIALECT);
@@ -372,4 +386,21 @@ where
         }
         Ok(removed)
     }
+}
+
+/// The first of `ids` that `rows` (their first column, ids found) lacks, if any.
+fn first_missing<DB: Backend, T: Model>(
+    ids: &[T::Id],
+    rows: &[DB::Row],
+    op: Op,
+) -> Result<Option<T::Id>> {
+    if rows.len() == ids.len() {
+        return Ok(None);
+    }
+    let found: HashSet<T::Id> = rows
+        .iter()
+        .map(|row| DB::get(row, 0))
+        .collect::<Result<_, _>>()
+        .at(op)?;
+    Ok(ids.iter().find(|id| !found.contains(*id)).cloned())
 }
