@@ -163,6 +163,18 @@ impl Sql {
     }
 }
 
+/// PostgreSQL's statements over a list of part ids bound as one `INT8[]` parameter, as habtm
+/// writes them there: one text whatever the number of ids.
+pub mod arrays {
+    /// Which of the parts exist, in ascending order, keeping them from being deleted until
+    /// the links are written: binds the ids.
+    pub const LOCK_PARTS: &str = r#"SELECT "id" FROM "Part" WHERE "id" IN (SELECT unnest($1::INT8[])) ORDER BY "id" FOR KEY SHARE"#;
+    /// Links one owner to the parts, skipping existing links: binds owner, ids.
+    pub const INSERT_LINKS: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT $1, t."id" FROM "Part" AS t WHERE t."id" IN (SELECT unnest($2::INT8[])) ORDER BY t."id" ON CONFLICT DO NOTHING"#;
+    /// Unlinks the parts from one owner: binds owner, ids.
+    pub const DELETE_LINKS: &str = r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = $1 AND "part_id" IN (SELECT unnest($2::INT8[]))"#;
+}
+
 /// Builds a statement, numbering placeholders on PostgreSQL.
 struct Writer {
     pg: bool,
