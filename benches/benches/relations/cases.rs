@@ -964,12 +964,18 @@ macro_rules! cases {
                                 sw.start();
                                 let owners = &ctx.assemblies;
                                 // Unprepared, as habtm runs it (see `hw_lock_parts`).
-                                let mut query =
-                                    sqlx::query(AssertSqlSafe(ctx.sql.load(owners.len()))).persistent(false);
-                                for owner in owners {
-                                    query = query.bind(owner.id);
-                                }
-                                let rows = query.fetch_all(&ctx.pool).await?;
+                                let ids: Vec<i64> = owners.iter().map(|owner| owner.id).collect();
+                                let rows = if ctx.sql.pg {
+                                    let query = sqlx::query(arrays::LOAD).bind_ids(&ids).persistent(false);
+                                    query.fetch_all(&ctx.pool).await?
+                                } else {
+                                    let mut query =
+                                        sqlx::query(AssertSqlSafe(ctx.sql.load(owners.len()))).persistent(false);
+                                    for &id in &ids {
+                                        query = query.bind(id);
+                                    }
+                                    query.fetch_all(&ctx.pool).await?
+                                };
                                 let position: HashMap<i64, usize> =
                                     owners.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
                                 let mut loaded: Vec<Vec<Part>> = vec![Vec::new(); owners.len()];

@@ -171,6 +171,8 @@ pub mod arrays {
     pub const LOCK_PARTS: &str = r#"SELECT "id" FROM "Part" WHERE "id" IN (SELECT unnest($1::INT8[])) ORDER BY "id" FOR KEY SHARE"#;
     /// Links one owner to the parts, skipping existing links: binds owner, ids.
     pub const INSERT_LINKS: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT $1, t."id" FROM "Part" AS t WHERE t."id" IN (SELECT unnest($2::INT8[])) ORDER BY t."id" ON CONFLICT DO NOTHING"#;
+    /// The parts of many owners (eager loading): binds the owners' ids.
+    pub const LOAD: &str = r#"SELECT j."assembly_id" AS habtm_owner, t."id", t."part_number" FROM "Part" AS t INNER JOIN "AssemblyPart" AS j ON j."part_id" = t."id" WHERE j."assembly_id" IN (SELECT unnest($1::INT8[])) ORDER BY j."assembly_id", t."id""#;
     /// Unlinks the parts from one owner: binds owner, ids.
     pub const DELETE_LINKS: &str = r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = $1 AND "part_id" IN (SELECT unnest($2::INT8[]))"#;
 }

@@ -1,12 +1,13 @@
-//! Eager loading (LoopBack's `include`): the related rows of many owners in one statement per
-//! chunk of owners.
+//! Eager loading (LoopBack's `include`): the related rows of many owners in one statement (on
+//! PostgreSQL), or one per chunk of owners.
 
 use std::collections::HashMap;
 
 use crate::backend::Backend;
 use crate::db::Db;
 use crate::def::{Model, Relation, RelationDef};
-use crate::error::{Context, Result};
+use crate::dialect::Dialect;
+use crate::error::{Context, Error, Result};
 use crate::filter::Filter;
 use crate::run;
 use crate::sql::{ROWS, SqlWriter};
@@ -14,8 +15,9 @@ use crate::statement;
 
 use super::{MAX_CHUNK_ROWS, bind_padded, distinct};
 
-/// LoopBack's `include`: the related rows of many owners, in as many statements as the bind
-/// limit requires (one for up to 10,000 owners), aligned with `owners`.
+/// LoopBack's `include`: the related rows of many owners, aligned with `owners`, in one
+/// statement on PostgreSQL (the owners' ids are one array parameter), elsewhere in as many as
+/// the bind limit requires (one for up to 10,000 owners).
 ///
 /// The filter applies to each owner on its own: a limit of 3 gives each owner up to 3 rows
 /// (`ROW_NUMBER() OVER (PARTITION BY <owner key> ...)`), not 3 in all.
@@ -39,10 +41,15 @@ where
     }
     let distinct: Vec<&O::Id> = distinct(owners.iter().copied());
     let dialect = <A::Database as Backend>::DIALECT;
-    let chunk_size = dialect
-        .max_binds()
-        .saturating_sub(filter.bind_count(dialect))
-        .clamp(1, MAX_CHUNK_ROWS);
+    // PostgreSQL takes the owners as one array parameter: any number in one statement.
+    let chunk_size = if dialect == Dialect::Postgres {
+        distinct.len()
+    } else {
+        dialect
+            .max_binds()
+            .saturating_sub(filter.bind_count(dialect))
+            .clamp(1, MAX_CHUNK_ROWS)
+    };
     let mut conn = db.connection().await.at(op)?;
     for chunk in distinct.chunks(chunk_size) {
         let (w, args) = load_statement::<O, T, A::Database>(rel, chunk, filter)?;
@@ -93,12 +100,18 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         .qualified("j", rel.target_key)
         .push(" = ")
         .qualified("t", target.id_column().name);
-    let places = DB::DIALECT.padded(owners.len());
-    w.push(" WHERE ")
-        .qualified("j", rel.owner_key)
-        .push(" IN ")
-        .param_list(places);
-    bind_padded::<DB, O::Id>(&mut args, owners, places)?;
+    w.push(" WHERE ").qualified("j", rel.owner_key).push(" IN ");
+    if DB::DIALECT == Dialect::Postgres {
+        let owner_type = (O::def().id_column().sql_type)(DB::DIALECT);
+        w.push("(SELECT unnest(").param().push("::");
+        w.push(&owner_type).push("[]))");
+        let ids: Vec<O::Id> = owners.iter().map(|&id| id.clone()).collect();
+        DB::bind_array(&mut args, &ids).map_err(Error::encode)?;
+    } else {
+        let places = DB::DIALECT.padded(owners.len());
+        w.param_list(places);
+        bind_padded::<DB, O::Id>(&mut args, owners, places)?;
+    }
     filter.write_where::<DB>(&mut w, &mut args, ROWS, " AND ")?;
     if windowed {
         let skip = filter.skip_value().unwrap_or(0);
