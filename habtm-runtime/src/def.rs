@@ -328,18 +328,12 @@ impl RelationDef {
 /// what is known of its join table there.
 #[derive(Debug)]
 pub struct RelationStatements {
-    /// ` FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart" AS j WHERE
-    /// j."assembly_id" = ?)`: the linked rows, for any column list.
-    pub(crate) from_linked: String,
-    /// `SELECT t.* FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart"
-    /// AS j WHERE j."assembly_id" = ?)`
-    pub(crate) select: String,
-    /// `select` ordered by the part id.
-    pub(crate) all: Statement,
-    /// `select` `AND t."id" = ?`
-    pub(crate) find_by_id: Statement,
-    /// `SELECT COUNT(*) FROM "Part" AS t WHERE t."id" IN (<the linked ids>)`
-    pub(crate) count: Statement,
+    /// The reads of the linked rows through a semi-join: a part linked twice (possible in
+    /// LoopBack's own join tables, which have no unique key) still comes back once.
+    pub(crate) semi_join: Reads,
+    /// The reads of the linked rows through a join from the join table, where it holds each
+    /// pair once: the rows in the order of its key, and `count` from the join table alone.
+    pub(crate) join: Reads,
     /// Links an existing part in one statement that reads both rows and ignores an existing
     /// link; see [`link_insert`].
     pub(crate) add: Statement,
@@ -372,6 +366,28 @@ pub struct RelationStatements {
     pub(crate) lists: Option<ListStatements>,
     /// Whether the join table holds each pair at most once, once learned.
     pub(crate) shape: Shape,
+}
+
+/// The statements that read one owner's linked rows (`?` the owner's id, `t` the targets).
+#[derive(Debug)]
+pub(crate) struct Reads {
+    /// ` FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart" AS j WHERE
+    /// j."assembly_id" = ?)`, or ` FROM "AssemblyPart" AS j INNER JOIN "Part" AS t ON t."id" =
+    /// j."part_id" WHERE j."assembly_id" = ?`: the linked rows, for any column list.
+    pub(crate) from_linked: String,
+    /// `SELECT <every column of t>` and `from_linked`, for a filter to follow.
+    pub(crate) select: String,
+    /// `select` in id order.
+    pub(crate) all: Statement,
+    /// `select` `AND <the part's id> = ?`.
+    pub(crate) find_by_id: Statement,
+    /// How many rows are linked.
+    pub(crate) count: Statement,
+    /// `SELECT COUNT(*)` and `from_linked`, for a filter to follow.
+    pub(crate) count_where: String,
+    /// What orders the rows by id when the filter names no order: `t."id"`, or the join
+    /// table's key `j."part_id"`, which its index holds in order.
+    pub(crate) id_order: (&'static str, &'static str),
 }
 
 /// Statements over a list of target ids bound as one array: `IN (SELECT unnest(?::INT8[]))`.

@@ -181,6 +181,13 @@ impl SqlWriter {
     }
 
     /// Continues `prefix`, a statement that already holds `binds` parameters.
+    /// A statement whose text so far, `prefix`, binds `params`, for a builder to go on.
+    pub(crate) fn continuing_with(dialect: Dialect, prefix: &str, params: &[Param]) -> Self {
+        let mut w = SqlWriter::continuing(dialect, prefix, params.len());
+        w.params.extend_from_slice(params);
+        w
+    }
+
     pub(crate) fn continuing(dialect: Dialect, prefix: &str, binds: usize) -> Self {
         let mut sql = String::with_capacity(prefix.len() + 64);
         sql.push_str(prefix);

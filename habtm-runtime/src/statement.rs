@@ -1,8 +1,8 @@
 //! Building the fixed statements of models and relations, once per dialect.
 
 use crate::def::{
-    ColumnDef, ListStatements, ModelDef, ModelStatements, RelationDef, RelationStatements, Shape,
-    ThroughStatements,
+    ColumnDef, ListStatements, ModelDef, ModelStatements, Reads, RelationDef, RelationStatements,
+    Shape, ThroughStatements,
 };
 use crate::dialect::{Dialect, Lock};
 use crate::sql::{Param, SqlWriter, Statement};
@@ -144,46 +144,9 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
     let owner = (rel.owner)();
     let target = (rel.target)();
     let join_table = rel.table();
-    let target_stmts = model(target, dialect);
     let owner_id = owner.id_column().name;
     let target_id = target.id_column().name;
     let w = || SqlWriter::new(dialect);
-
-    // A semi-join: a part linked twice (possible in LoopBack's own join tables, which
-    // have no unique key) still comes back once.
-    let from_linked = |s: &mut SqlWriter| {
-        s.push(" FROM ").ident(target.table).push(" AS t WHERE ");
-        s.qualified("t", target_id)
-            .push(" IN (SELECT ")
-            .qualified("j", rel.target_key);
-        s.push(" FROM ")
-            .ident(join_table)
-            .push(" AS j WHERE ")
-            .qualified("j", rel.owner_key);
-        s.push(" = ").param_of(Param::Owner).push(")");
-    };
-    let linked = |head: &str| {
-        let mut s = w();
-        s.push(head);
-        from_linked(&mut s);
-        s
-    };
-    let select_head = format!("SELECT {}", target_stmts.select_list);
-
-    let mut s = linked("");
-    let from_linked_text = s.sql.clone();
-    let select = format!("{select_head}{}", std::mem::take(&mut s.sql));
-
-    let mut s = linked(&select_head);
-    s.push(" ORDER BY ").qualified("t", target_id);
-    let all = s.statement();
-
-    let mut s = linked(&select_head);
-    s.push(" AND ").qualified("t", target_id).push(" = ");
-    s.param_of(Param::Target);
-    let find_by_id = s.statement();
-
-    let count = linked("SELECT COUNT(*)").statement();
 
     let mut s = w();
     s.push("SELECT (SELECT COUNT(*) FROM ")
@@ -329,11 +292,8 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
     });
 
     RelationStatements {
-        from_linked: from_linked_text,
-        select,
-        all,
-        find_by_id,
-        count,
+        semi_join: reads(rel, dialect, false),
+        join: reads(rel, dialect, true),
         add: link_insert(rel, dialect, &[], false),
         add_guarded: link_insert(rel, dialect, &[], true),
         parents,
@@ -347,6 +307,81 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         through,
         lists: (dialect == Dialect::Postgres).then(|| list_statements(rel, dialect)),
         shape: Shape::default(),
+    }
+}
+
+/// The reads of one owner's linked rows: through a semi-join (`joined` false), or a join from
+/// the join table, for one that holds each pair once.
+fn reads(rel: &RelationDef, dialect: Dialect, joined: bool) -> Reads {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let mut s = SqlWriter::new(dialect);
+    if joined {
+        s.push(" FROM ")
+            .ident(rel.table())
+            .push(" AS j INNER JOIN ")
+            .ident(target.table);
+        s.push(" AS t ON ")
+            .qualified("t", target_id)
+            .push(" = ")
+            .qualified("j", rel.target_key);
+        s.push(" WHERE ").qualified("j", rel.owner_key).push(" = ");
+    } else {
+        s.push(" FROM ").ident(target.table).push(" AS t WHERE ");
+        s.qualified("t", target_id)
+            .push(" IN (SELECT ")
+            .qualified("j", rel.target_key);
+        s.push(" FROM ")
+            .ident(rel.table())
+            .push(" AS j WHERE ")
+            .qualified("j", rel.owner_key)
+            .push(" = ");
+    }
+    s.param_of(Param::Owner);
+    if !joined {
+        s.push(")");
+    }
+    let from_linked = s.sql.clone();
+    let id_order = if joined {
+        ("j", rel.target_key)
+    } else {
+        ("t", target_id)
+    };
+    // The owner's id is the one parameter of `from_linked`.
+    let linked = |head: &str| SqlWriter::continuing_with(dialect, head, &[Param::Owner]);
+    let select = format!("SELECT {}{from_linked}", model(target, dialect).select_list);
+
+    let mut s = linked(&select);
+    s.push(" ORDER BY ").qualified(id_order.0, id_order.1);
+    let all = s.statement();
+
+    let mut s = linked(&select);
+    s.push(" AND ")
+        .qualified(id_order.0, id_order.1)
+        .push(" = ");
+    s.param_of(Param::Target);
+    let find_by_id = s.statement();
+
+    let count_where = format!("SELECT COUNT(*){from_linked}");
+    let count = if joined {
+        // Each pair once: the join table alone counts the links.
+        let mut s = SqlWriter::new(dialect);
+        s.push("SELECT COUNT(*) FROM ")
+            .ident(rel.table())
+            .push(" WHERE ")
+            .eq_param_of(rel.owner_key, Param::Owner);
+        s.statement()
+    } else {
+        linked(&count_where).statement()
+    };
+    Reads {
+        from_linked,
+        select,
+        all,
+        find_by_id,
+        count,
+        count_where,
+        id_order,
     }
 }
 

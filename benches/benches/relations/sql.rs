@@ -27,8 +27,9 @@ pub struct Sql {
     pub lock_owner: &'static str,
 }
 
-/// The linked parts: a semi-join, so that a part linked twice comes back once.
-const FROM_LINKED: &str = r#" FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM "AssemblyPart" AS j WHERE j."assembly_id" = ?)"#;
+/// The linked parts: a join from the join table, whose primary key holds each pair once and
+/// in order (habtm reads a table without such a key through a semi-join instead).
+const FROM_LINKED: &str = r#" FROM "AssemblyPart" AS j INNER JOIN "Part" AS t ON t."id" = j."part_id" WHERE j."assembly_id" = ?"#;
 
 /// The link of owner and part, read from both rows: nothing when one is missing.
 const LINK_BOTH: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT o."id", t."id" FROM "Assembly" AS o, "Part" AS t WHERE o."id" = ? AND t."id" = ?"#;
@@ -42,9 +43,9 @@ impl Sql {
         let fixed = |text: String| -> &'static str { Box::leak(numbered(&text, pg).into()) };
         Sql {
             pg,
-            all: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} ORDER BY t."id""#)),
-            find_by_id: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} AND t."id" = ?"#)),
-            count: fixed(format!("SELECT COUNT(*){FROM_LINKED}")),
+            all: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} ORDER BY j."part_id""#)),
+            find_by_id: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} AND j."part_id" = ?"#)),
+            count: fixed(r#"SELECT COUNT(*) FROM "AssemblyPart" WHERE "assembly_id" = ?"#.into()),
             add: fixed(if pg {
                 // The answer reads the two ids again, by number ($1, $2).
                 format!(

@@ -219,6 +219,17 @@ impl<M: Model> Filter<M> {
         dialect.limit_offset(self.limit, self.skip, &mut w.sql);
     }
 
+    /// [`write_tail`](Self::write_tail), ordering by `key` (a qualified column holding the
+    /// same ids, such as a join table's key) when none was asked for.
+    pub(crate) fn write_tail_keyed(&self, w: &mut SqlWriter, alias: &str, key: (&str, &str)) {
+        if !self.order.is_empty() {
+            return self.write_tail(w, alias);
+        }
+        w.push(" ORDER BY ").qualified(key.0, key.1);
+        let dialect = w.dialect;
+        dialect.limit_offset(self.limit, self.skip, &mut w.sql);
+    }
+
     /// The limit, if any.
     pub(crate) fn limit_value(&self) -> Option<u64> {
         self.limit

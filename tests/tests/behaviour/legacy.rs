@@ -252,7 +252,52 @@ async fn deleted_rows_take_their_links<DB: Backend>(pool: &Pool<DB>) -> Result<(
     Ok(())
 }
 
+/// A pair that LoopBack itself stored twice (its tables have no unique key) is one linked
+/// row to every read: find, all, find_by_id, select, count and count_where.
+async fn a_pair_stored_twice_reads_once<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    loopback_schema(pool).await?;
+    let maths = Course::create(
+        pool,
+        NewCourse {
+            title: "maths".into(),
+        },
+    )
+    .await?;
+    let s = students(pool, &["ada", "bob"]).await?;
+    let (ada, bob) = (&s[0], &s[1]);
+    let q = raw::q::<DB>;
+    let insert = format!(
+        "INSERT INTO {} ({}, {}) VALUES ({}, {}), ({}, {}), ({}, {})",
+        q("CourseStudent"),
+        q("courseId"),
+        q("studentId"),
+        maths.id,
+        ada.id,
+        maths.id,
+        bob.id,
+        maths.id,
+        bob.id
+    );
+    raw::execute(pool, &insert).await?;
+    assert_eq!(join_rows(pool).await?, 3, "bob is linked twice");
+
+    let students = maths.students();
+    let names = |rows: Vec<Student>| rows.into_iter().map(|s| s.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(students.find(pool, habtm::Filter::new()).await?),
+        ["ada", "bob"]
+    );
+    assert_eq!(names(students.all(pool).await?), ["ada", "bob"]);
+    assert_eq!(students.count(pool).await?, 2);
+    let named_bob = || habtm::Filter::new().filter(Student::NAME.eq("bob"));
+    assert_eq!(students.count_where(pool, named_bob()).await?, 1);
+    assert_eq!(students.select(pool, named_bob()).await?.len(), 1);
+    assert_eq!(students.find_by_id(pool, bob.id).await?.as_ref(), Some(bob));
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    a_pair_stored_twice_reads_once,
     batch_writes_keep_loopback_links_single,
     concurrent_links_on_a_loopback_table,
     deleted_rows_take_their_links,

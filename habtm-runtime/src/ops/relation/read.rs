@@ -2,12 +2,13 @@
 
 use crate::backend::Backend;
 use crate::db::Db;
-use crate::def::{Model, Relation};
+use crate::def::{Model, Reads, Relation};
 use crate::error::{Context, Op, Result};
 use crate::filter::Filter;
 use crate::ops::model::{self, decode_all};
 use crate::run;
 use crate::sql::{Binds, ROWS, SqlWriter};
+use crate::statement;
 
 use super::{Related, Unsaved};
 
@@ -18,16 +19,20 @@ where
     T: Model,
 {
     /// The linked rows matching `filter` (which acts on the target's columns), in one
-    /// statement: `SELECT t.* FROM "Part" AS t WHERE t."id" IN (SELECT j."part_id" FROM
-    /// "AssemblyPart" AS j WHERE j."assembly_id" = ?) AND <filter> ORDER BY ... LIMIT ...`.
+    /// statement. Where the join table has a unique key on the pair (every table `Schema`
+    /// creates), a join read in the key's order: `SELECT t.* FROM "AssemblyPart" AS j INNER
+    /// JOIN "Part" AS t ON t."id" = j."part_id" WHERE j."assembly_id" = ? AND <filter> ORDER
+    /// BY j."part_id" LIMIT ...`; without one (LoopBack's tables), a semi-join, `... FROM
+    /// "Part" AS t WHERE t."id" IN (SELECT j."part_id" ...)`, so that a pair stored twice
+    /// comes back once. Whether the key exists is read from the catalog once per process.
     pub async fn find<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
-        let select = &self.statements::<A::Database>().select;
-        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 1);
+        let mut conn = db.connection().await.at(op)?;
+        let reads = self.reads::<A::Database>(&mut conn, op).await?;
+        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, &reads.select, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
-        filter.write_tail(&mut w, ROWS);
-        let mut conn = db.connection().await.at(op)?;
+        filter.write_tail_keyed(&mut w, ROWS, reads.id_order);
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
@@ -38,16 +43,17 @@ where
         let op = self.op("select");
         let dialect = <A::Database as Backend>::DIALECT;
         let mask = filter.field_mask();
-        let from_linked = &self.statements::<A::Database>().from_linked;
+        let mut conn = db.connection().await.at(op)?;
+        let reads = self.reads::<A::Database>(&mut conn, op).await?;
         let head = format!(
-            "SELECT {}{from_linked}",
-            model::projection(T::def(), dialect, &mask)
+            "SELECT {}{}",
+            model::projection(T::def(), dialect, &mask),
+            reads.from_linked
         );
         let mut w = SqlWriter::continuing(dialect, &head, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
-        filter.write_tail(&mut w, ROWS);
-        let mut conn = db.connection().await.at(op)?;
+        filter.write_tail_keyed(&mut w, ROWS, reads.id_order);
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
@@ -60,9 +66,9 @@ where
     /// Every linked row, ordered by id: `find`'s statement without a filter, built once.
     pub async fn all<A: Db>(&self, db: A) -> Result<Vec<T>> {
         let op = self.op("all");
-        let sql = &self.statements::<A::Database>().all;
-        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let mut conn = db.connection().await.at(op)?;
+        let sql = &self.reads::<A::Database>(&mut conn, op).await?.all;
+        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let rows = <A::Database as Backend>::fetch_all(&mut conn, sql.text(), args).await;
         decode_all::<T, A::Database>(rows.at(op)?).at(op)
     }
@@ -75,12 +81,13 @@ where
         }
     }
 
-    /// The row with this id, only if it is linked: `find`'s statement `AND t."id" = ?`.
+    /// The row with this id, only if it is linked: `find`'s statement `AND j."part_id" =
+    /// ?` (`t."id"` in the semi-join).
     pub async fn find_by_id<A: Db>(&self, db: A, target_id: T::Id) -> Result<Option<T>> {
         let op = self.op("find_by_id");
-        let sql = &self.statements::<A::Database>().find_by_id;
-        let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
         let mut conn = db.connection().await.at(op)?;
+        let sql = &self.reads::<A::Database>(&mut conn, op).await?.find_by_id;
+        let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
         let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
         row.at(op)?
             .map(|row| T::decode::<A::Database>(&row, 0))
@@ -109,26 +116,28 @@ where
             .await
     }
 
-    /// How many rows are linked: `SELECT COUNT(*) FROM "Part" AS t WHERE t."id" IN (<the
-    /// linked ids>)`, so that a pair linked twice in a table without a unique key counts once.
+    /// How many rows are linked: `SELECT COUNT(*) FROM "AssemblyPart" WHERE "assembly_id" =
+    /// ?` where the join table has a unique key on the pair; without one, `SELECT COUNT(*)
+    /// FROM "Part" AS t WHERE t."id" IN (<the linked ids>)`, so that a pair stored twice
+    /// counts once.
     pub async fn count<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("count");
-        let sql = &self.statements::<A::Database>().count;
-        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let mut conn = db.connection().await.at(op)?;
+        let sql = &self.reads::<A::Database>(&mut conn, op).await?.count;
+        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
         count_of::<A::Database>(row.at(op)?, op)
     }
 
     /// How many linked rows match `filter`'s conditions (its order, limit and skip are
-    /// ignored): `count`'s statement `AND <filter>`.
+    /// ignored): `SELECT COUNT(*)` over `find`'s rows `AND <filter>`.
     pub async fn count_where<A: Db>(&self, db: A, filter: Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
-        let count = &self.statements::<A::Database>().count.sql;
+        let mut conn = db.connection().await.at(op)?;
+        let count = &self.reads::<A::Database>(&mut conn, op).await?.count_where;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
-        let mut conn = db.connection().await.at(op)?;
         let row = run::fetch_optional::<A::Database>(&mut conn, w, args).await;
         count_of::<A::Database>(row.at(op)?, op)
     }
@@ -153,6 +162,23 @@ where
         let op = self.op("ids");
         let mut conn = db.connection().await.at(op)?;
         self.ids_on::<A::Database>(&mut conn, op).await
+    }
+}
+
+impl<R: Relation> Related<R> {
+    /// The reads that fit the join table: a join where it holds each pair once, else a
+    /// semi-join.
+    async fn reads<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        op: Op,
+    ) -> Result<&'static Reads> {
+        let statements = statement::relation(R::def(), DB::DIALECT);
+        Ok(if R::def().unique::<DB>(conn, op).await? {
+            &statements.join
+        } else {
+            &statements.semi_join
+        })
     }
 }
 

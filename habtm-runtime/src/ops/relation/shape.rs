@@ -4,7 +4,9 @@
 //! is written by one statement that ignores an existing pair. Without one (LoopBack's own join
 //! tables, with an `id` and nothing unique), that statement could store a pair twice under
 //! concurrency, so writes first lock both rows of each pair they write, and writers of one
-//! pair take turns. SQLite needs no catalog: its writers always take turns.
+//! pair take turns (SQLite's writers always take turns). Reads of a table with the key join
+//! it directly; without one they go through a semi-join, which returns a pair stored twice
+//! once.
 
 use std::sync::atomic::Ordering;
 
@@ -34,6 +36,13 @@ const MYSQL: &str = "SELECT (SELECT COUNT(*) FROM information_schema.tables \
      AND table_name = ? AND non_unique = 0 GROUP BY index_name \
      HAVING SUM(column_name NOT IN (?, ?)) = 0) AS u)";
 
+/// SQLite: whether the table exists, and whether a unique, non-partial index covers only the
+/// two key columns (`?1` the table, `?2` and `?3` the keys).
+const SQLITE: &str = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1), \
+     EXISTS (SELECT 1 FROM pragma_index_list(?1) AS l WHERE l.\"unique\" = 1 AND l.partial = 0 \
+     AND NOT EXISTS (SELECT 1 FROM pragma_index_info(l.name) AS i \
+     WHERE i.name IS NULL OR i.name NOT IN (?2, ?3)))";
+
 impl RelationDef {
     /// Whether writes of links must lock both rows of each pair first: the join table has no
     /// unique key on the pair. Asked of the catalog on first use, then kept; a table that does
@@ -46,10 +55,21 @@ impl RelationDef {
         if DB::DIALECT == Dialect::Sqlite {
             return Ok(false);
         }
+        Ok(!self.unique::<DB>(conn, op).await?)
+    }
+
+    /// Whether the join table has a unique key on the pair, so that it holds each pair at
+    /// most once. Asked of the catalog on first use, then kept; a table that does not exist
+    /// yet is asked about again next time.
+    pub(super) async fn unique<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        op: Op,
+    ) -> Result<bool> {
         let shape = &statement::relation(self, DB::DIALECT).shape;
         match shape.0.load(Ordering::Relaxed) {
-            UNIQUE => return Ok(false),
-            NOT_UNIQUE => return Ok(true),
+            UNIQUE => return Ok(true),
+            NOT_UNIQUE => return Ok(false),
             _ => {}
         }
         let table = self.table();
@@ -59,7 +79,11 @@ impl RelationDef {
                 bind::<DB, _>(&mut args, &DB::DIALECT.quote(table))?;
                 POSTGRES
             }
-            _ => {
+            Dialect::Sqlite => {
+                bind::<DB, _>(&mut args, &table.to_owned())?;
+                SQLITE
+            }
+            Dialect::MySql => {
                 bind::<DB, _>(&mut args, &table.to_owned())?;
                 bind::<DB, _>(&mut args, &table.to_owned())?;
                 MYSQL
@@ -70,7 +94,7 @@ impl RelationDef {
         let sql = AssertSqlSafe(sql).into_sql_str();
         let row = DB::fetch_optional(conn, sql, args).await.at(op)?;
         let (exists, unique) = match row {
-            Some(row) if DB::DIALECT == Dialect::Postgres => (
+            Some(row) if DB::DIALECT != Dialect::MySql => (
                 DB::get::<bool>(&row, 0).at(op)?,
                 DB::get::<bool>(&row, 1).at(op)?,
             ),
@@ -86,6 +110,6 @@ impl RelationDef {
                 .0
                 .compare_exchange(UNKNOWN, known, Ordering::Relaxed, Ordering::Relaxed);
         }
-        Ok(!unique)
+        Ok(unique)
     }
 }
