@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlStr;
+use sqlx::{SqlSafeStr, SqlStr};
 
 use crate::backend::Backend;
 use crate::dialect::Dialect;
@@ -31,6 +31,9 @@ pub(crate) enum Param {
     Columns,
     /// A list of target ids as one array (PostgreSQL).
     Ids,
+    /// The id at this place of the list, or its last id past its end (an `IN` list padded
+    /// to a fixed length).
+    IdAt(usize),
 }
 
 /// A statement built once, with the parameters it binds in order: text and binds cannot
@@ -115,6 +118,11 @@ impl Statement {
         SqlStr::from_static(&self.sql)
     }
 
+    /// The text of a statement built for one call.
+    pub(crate) fn into_text(self) -> SqlStr {
+        sqlx::AssertSqlSafe(self.sql).into_sql_str()
+    }
+
     /// The arguments of one run: each parameter from `binds`, in the statement's order.
     pub(crate) fn bind<DB: Backend>(&self, binds: &Binds<'_, DB>) -> Result<DB::Arguments> {
         let mut args = DB::Arguments::default();
@@ -131,6 +139,13 @@ impl Statement {
                 Param::Ids => {
                     let ids = binds.ids.ok_or_else(|| missing(*param))?;
                     DB::bind_array(&mut args, ids).map_err(Error::encode)?;
+                    continue;
+                }
+                Param::IdAt(place) => {
+                    let ids = binds.ids.filter(|ids| !ids.is_empty());
+                    let ids = ids.ok_or_else(|| missing(*param))?;
+                    let item = ids.item((*place).min(ids.len() - 1));
+                    DB::bind_dyn(&mut args, item).map_err(Error::encode)?;
                     continue;
                 }
             };

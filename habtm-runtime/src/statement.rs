@@ -387,75 +387,149 @@ fn reads(rel: &RelationDef, dialect: Dialect, joined: bool) -> Reads {
 
 /// The statements over a list of target ids bound as one array parameter, for PostgreSQL.
 fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
+    ListStatements {
+        locks: Lock::ALL.map(|lock| lock_targets(rel, dialect, lock, IdList::Array)),
+        insert: insert_links(rel, dialect, false, IdList::Array),
+        insert_guarded: insert_links(rel, dialect, true, IdList::Array),
+        delete: delete_links(rel, dialect, IdList::Array),
+    }
+}
+
+/// How a statement takes a list of target ids: one array parameter (PostgreSQL), or `n`
+/// parameters, the ids bound in order and the last repeated in the places beyond them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IdList {
+    Array,
+    Places(usize),
+}
+
+/// ` IN (<the ids>)`.
+fn ids_in(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
+    match ids {
+        IdList::Array => {
+            let array_type = format!("{}[]", (target.id_column().sql_type)(s.dialect));
+            s.push(" IN (SELECT unnest(")
+                .param_of(Param::Ids)
+                .push("::")
+                .push(&array_type)
+                .push("))");
+        }
+        IdList::Places(n) => {
+            s.push(" IN (");
+            for i in 0..n {
+                if i > 0 {
+                    s.push(", ");
+                }
+                s.param_of(Param::IdAt(i));
+            }
+            s.push(")");
+        }
+    }
+}
+
+/// `SELECT "id" FROM "Part" WHERE "id" IN (<the ids>) ORDER BY "id"` taking `lock`.
+pub(crate) fn lock_targets(
+    rel: &RelationDef,
+    dialect: Dialect,
+    lock: Lock,
+    ids: IdList,
+) -> Statement {
     let target = (rel.target)();
     let target_id = target.id_column().name;
-    let array_type = format!("{}[]", (target.id_column().sql_type)(dialect));
-    let in_ids = |s: &mut SqlWriter| {
-        s.push(" IN (SELECT unnest(")
-            .param_of(Param::Ids)
-            .push("::")
-            .push(&array_type)
-            .push("))");
-    };
-    let lock = |lock: Lock| {
-        let mut s = SqlWriter::new(dialect);
-        s.push("SELECT ")
-            .ident(target_id)
-            .push(" FROM ")
-            .ident(target.table)
-            .push(" WHERE ")
-            .ident(target_id);
-        in_ids(&mut s);
-        s.push(" ORDER BY ")
-            .ident(target_id)
-            .push(dialect.lock_clause(lock));
-        s.statement()
-    };
-    let insert = |guarded: bool| {
-        let mut s = SqlWriter::new(dialect);
-        s.push("INSERT INTO ").ident(rel.table()).push(" (");
-        s.idents(None, [rel.owner_key, rel.target_key])
-            .push(") SELECT ")
-            .param_of(Param::Owner);
-        s.push(", ")
-            .qualified("t", target_id)
-            .push(" FROM ")
-            .ident(target.table)
-            .push(" AS t WHERE ")
-            .qualified("t", target_id);
-        in_ids(&mut s);
-        if guarded {
-            s.push(" AND NOT EXISTS (SELECT 1 FROM ")
-                .ident(rel.table())
-                .push(" AS l WHERE ")
-                .qualified("l", rel.owner_key)
-                .push(" = ")
-                .param_again(1);
-            s.push(" AND ")
-                .qualified("l", rel.target_key)
-                .push(" = ")
-                .qualified("t", target_id)
-                .push(")");
-        }
-        s.push(" ORDER BY ")
-            .qualified("t", target_id)
-            .push(" ON CONFLICT DO NOTHING");
-        s.statement()
-    };
     let mut s = SqlWriter::new(dialect);
-    s.push("DELETE FROM ")
-        .ident(rel.table())
+    s.push("SELECT ")
+        .ident(target_id)
+        .push(" FROM ")
+        .ident(target.table)
         .push(" WHERE ")
+        .ident(target_id);
+    ids_in(&mut s, target, ids);
+    s.push(" ORDER BY ")
+        .ident(target_id)
+        .push(dialect.lock_clause(lock));
+    s.statement()
+}
+
+/// Links the owner to the targets with these ids that exist, in ascending id order so that
+/// concurrent inserts take their locks in one order, skipping existing pairs: `ON CONFLICT DO
+/// NOTHING` (MySQL's `INSERT IGNORE`), and `NOT EXISTS` on SQLite and where the table has no
+/// unique key (`guarded`; MySQL reads the pairs apart instead).
+pub(crate) fn insert_links(
+    rel: &RelationDef,
+    dialect: Dialect,
+    guarded: bool,
+    ids: IdList,
+) -> Statement {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let mut s = SqlWriter::new(dialect);
+    s.push(if dialect == Dialect::MySql {
+        "INSERT IGNORE INTO "
+    } else {
+        "INSERT INTO "
+    });
+    s.ident(rel.table()).push(" (");
+    s.idents(None, [rel.owner_key, rel.target_key])
+        .push(") SELECT ")
+        .param_of(Param::Owner);
+    s.push(", ")
+        .qualified("t", target_id)
+        .push(" FROM ")
+        .ident(target.table)
+        .push(" AS t WHERE ")
+        .qualified("t", target_id);
+    ids_in(&mut s, target, ids);
+    if dialect == Dialect::Sqlite || guarded {
+        s.push(" AND NOT EXISTS (SELECT 1 FROM ")
+            .ident(rel.table())
+            .push(" AS l WHERE ")
+            .qualified("l", rel.owner_key)
+            .push(" = ");
+        if dialect == Dialect::Postgres {
+            s.param_again(1);
+        } else {
+            s.param_of(Param::Owner);
+        }
+        s.push(" AND ")
+            .qualified("l", rel.target_key)
+            .push(" = ")
+            .qualified("t", target_id)
+            .push(")");
+    }
+    s.push(" ORDER BY ").qualified("t", target_id);
+    if dialect != Dialect::MySql {
+        s.push(" ON CONFLICT DO NOTHING");
+    }
+    s.statement()
+}
+
+/// ` WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`: the owner's links among them.
+fn links_among(s: &mut SqlWriter, rel: &RelationDef, ids: IdList) {
+    s.push(" WHERE ")
         .eq_param_of(rel.owner_key, Param::Owner)
         .push(" AND ")
         .ident(rel.target_key);
-    in_ids(&mut s);
-    ListStatements {
-        locks: Lock::ALL.map(lock),
-        insert: insert(false),
-        insert_guarded: insert(true),
-        delete: s.statement(),
-    }
+    ids_in(s, (rel.target)(), ids);
+}
+
+/// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
+pub(crate) fn delete_links(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
+    let mut s = SqlWriter::new(dialect);
+    s.push("DELETE FROM ").ident(rel.table());
+    links_among(&mut s, rel, ids);
+    s.statement()
+}
+
+/// `SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the
+/// ids>)`: which of them are linked.
+pub(crate) fn linked_among(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
+    let mut s = SqlWriter::new(dialect);
+    s.push("SELECT ")
+        .ident(rel.target_key)
+        .push(" FROM ")
+        .ident(rel.table());
+    links_among(&mut s, rel, ids);
+    s.statement()
 }
 
 /// The columns of join model `join` that a link writes from the caller's data: all but a

@@ -16,8 +16,9 @@ use crate::error::{Context, Error, Op, Result};
 use crate::ops::model;
 use crate::retry::{begin, retrying};
 use crate::sql::{Binds, SqlWriter};
+use crate::statement::{self, IdList};
 
-use super::{Related, bind_padded, chunk_rows, distinct};
+use super::{Related, chunk_rows, distinct};
 
 impl<R, O, T> Related<R>
 where
@@ -194,26 +195,13 @@ where
             let rows = DB::fetch_all(conn, sql.text(), args).await.at(op)?;
             return first_missing::<DB, T>(ids, &rows, op);
         }
-        let target = T::def();
-        let id = target.id_column().name;
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1)) {
-            let mut w = SqlWriter::new(DB::DIALECT);
-            w.push("SELECT ")
-                .ident(id)
-                .push(" FROM ")
-                .ident(target.table);
-            let places = DB::DIALECT.padded(chunk.len());
-            w.push(" WHERE ")
-                .ident(id)
-                .push(" IN ")
-                .param_list(places)
-                .push(" ORDER BY ")
-                .ident(id)
-                .push(DB::DIALECT.lock_clause(lock));
-            let mut args = DB::Arguments::default();
-            bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
-            let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
+            let places = IdList::Places(DB::DIALECT.padded(chunk.len()));
+            let sql = statement::lock_targets(self.rel(), DB::DIALECT, lock, places);
+            let args = sql.bind(&Binds::<DB>::default().ids(&chunk))?;
+            let rows = DB::fetch_all_once(conn, sql.into_text(), args)
+                .await
+                .at(op)?;
             if let Some(missing) = first_missing::<DB, T>(chunk, &rows, op)? {
                 return Ok(Some(missing));
             }
@@ -246,56 +234,16 @@ where
             return DB::execute(conn, sql.text(), args).await.at(op);
         }
         let dialect = DB::DIALECT;
-        let (join_table, target) = (self.rel().table(), T::def());
-        let target_id = target.id_column().name;
         let mut added = 0;
         for chunk in ids.chunks(chunk_rows(dialect, 2)) {
             if dialect == Dialect::MySql && guarded {
                 added += self.insert_missing::<DB>(conn, chunk, op).await?;
                 continue;
             }
-            let mut w = SqlWriter::new(dialect);
-            w.push(if dialect == Dialect::MySql {
-                "INSERT IGNORE INTO "
-            } else {
-                "INSERT INTO "
-            });
-            w.ident(join_table).push(" (");
-            w.idents(None, [self.rel().owner_key, self.rel().target_key])
-                .push(") SELECT ")
-                .param();
-            w.push(", ")
-                .qualified("t", target_id)
-                .push(" FROM ")
-                .ident(target.table)
-                .push(" AS t WHERE ");
-            let places = dialect.padded(chunk.len());
-            w.qualified("t", target_id).push(" IN ").param_list(places);
-            let mut args = self.owner_args::<DB>()?;
-            bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
-            if dialect == Dialect::Sqlite || guarded {
-                w.push(" AND NOT EXISTS (SELECT 1 FROM ")
-                    .ident(join_table)
-                    .push(" AS l WHERE ");
-                w.qualified("l", self.rel().owner_key).push(" = ");
-                if dialect == Dialect::Postgres {
-                    w.param_again(1);
-                } else {
-                    w.param();
-                    bind::<DB, _>(&mut args, &self.owner_id)?;
-                }
-                w.push(" AND ")
-                    .qualified("l", self.rel().target_key)
-                    .push(" = ")
-                    .qualified("t", target_id)
-                    .push(")");
-            }
-            w.push(" ORDER BY ").qualified("t", target_id);
-            if dialect != Dialect::MySql {
-                w.push(" ON CONFLICT DO NOTHING");
-            }
-            let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            added += DB::execute_once(conn, sql, args).await.at(op)?;
+            let places = IdList::Places(dialect.padded(chunk.len()));
+            let sql = statement::insert_links(self.rel(), dialect, guarded, places);
+            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&chunk))?;
+            added += DB::execute_once(conn, sql.into_text(), args).await.at(op)?;
         }
         Ok(added)
     }
@@ -309,15 +257,12 @@ where
         op: Op,
     ) -> Result<u64> {
         let join_table = self.rel().table();
-        let mut w = SqlWriter::new(DB::DIALECT);
-        w.push("SELECT ")
-            .ident(self.rel().target_key)
-            .push(" FROM ")
-            .ident(join_table)
-            .push(" WHERE ");
-        let args = self.links_among::<DB>(&mut w, chunk)?;
-        let sql = AssertSqlSafe(w.finish()).into_sql_str();
-        let rows = DB::fetch_all_once(conn, sql, args).await.at(op)?;
+        let places = IdList::Places(DB::DIALECT.padded(chunk.len()));
+        let sql = statement::linked_among(self.rel(), DB::DIALECT, places);
+        let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&chunk))?;
+        let rows = DB::fetch_all_once(conn, sql.into_text(), args)
+            .await
+            .at(op)?;
         let linked: HashSet<T::Id> = rows
             .iter()
             .map(|row| DB::get(row, 0))
@@ -344,24 +289,6 @@ where
         DB::execute_once(conn, sql, args).await.at(op)
     }
 
-    /// Writes `"<owner key>" = ? AND "<target key>" IN (...)`, the owner's links among
-    /// `chunk`, and returns its arguments.
-    fn links_among<DB: Backend>(
-        &self,
-        w: &mut SqlWriter,
-        chunk: &[T::Id],
-    ) -> Result<DB::Arguments> {
-        let places = DB::DIALECT.padded(chunk.len());
-        w.eq_param(self.rel().owner_key)
-            .push(" AND ")
-            .ident(self.rel().target_key)
-            .push(" IN ")
-            .param_list(places);
-        let mut args = self.owner_args::<DB>()?;
-        bind_padded::<DB, T::Id>(&mut args, chunk, places)?;
-        Ok(args)
-    }
-
     /// Deletes the links to `ids` (distinct). Returns how many were removed.
     async fn delete_links<DB: Backend>(
         &self,
@@ -376,13 +303,10 @@ where
         }
         let mut removed = 0;
         for chunk in ids.chunks(chunk_rows(DB::DIALECT, 1) - 1) {
-            let mut w = SqlWriter::new(DB::DIALECT);
-            w.push("DELETE FROM ")
-                .ident(self.rel().table())
-                .push(" WHERE ");
-            let args = self.links_among::<DB>(&mut w, chunk)?;
-            let sql = AssertSqlSafe(w.finish()).into_sql_str();
-            removed += DB::execute_once(conn, sql, args).await.at(op)?;
+            let places = IdList::Places(DB::DIALECT.padded(chunk.len()));
+            let sql = statement::delete_links(self.rel(), DB::DIALECT, places);
+            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&chunk))?;
+            removed += DB::execute_once(conn, sql.into_text(), args).await.at(op)?;
         }
         Ok(removed)
     }
