@@ -227,6 +227,9 @@ pub struct ModelStatements {
     /// holds this model's ids in the relations it declares: a deleted row takes its links
     /// with it, with or without foreign keys.
     pub(crate) unlink: Vec<Statement>,
+    /// PostgreSQL: the row's links (as `unlink`) and the row deleted in one statement, once
+    /// the row is locked; answers how many rows it deleted.
+    pub(crate) delete_with_links: Option<Statement>,
 }
 
 impl ModelStatements {
@@ -345,6 +348,13 @@ pub struct RelationStatements {
     /// `INSERT INTO "AssemblyPart" (...) SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" =
     /// ?`, keeping the owner from being deleted until the link is written.
     pub(crate) link_new: Statement,
+    /// PostgreSQL: `create` in one statement, the owner locked, the row inserted only if it
+    /// exists, and linked; `None` elsewhere, and for a model with no column to insert.
+    pub(crate) create: Option<Statement>,
+    /// PostgreSQL: `destroy`'s deletes in one statement, once the row is locked: this link,
+    /// then (if there was one) the row's other links and the row; answers how many rows it
+    /// deleted.
+    pub(crate) destroy: Option<Statement>,
     /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`
     pub(crate) remove: Statement,
     /// `SELECT 1 FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`
@@ -403,6 +413,14 @@ pub(crate) struct ListStatements {
     pub(crate) insert_guarded: Statement,
     /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
     pub(crate) delete: Statement,
+    /// `add_many` on a join table with a unique key, in one statement: the owner and the
+    /// rows locked, the links inserted if all exist; answers whether the owner exists, how
+    /// many links are new, and the first id without a row.
+    pub(crate) add_many: Statement,
+    /// `set`'s writes on a join table with a unique key, after the owner is locked: the rows
+    /// to link locked, the other links deleted and the new ones inserted if all exist;
+    /// answers the first id without a row.
+    pub(crate) set: Statement,
 }
 
 impl ListStatements {

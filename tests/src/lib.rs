@@ -8,6 +8,7 @@
 //! `CI=true`, where it is a failure.
 
 pub mod lint_fixture;
+pub mod proxy;
 
 use std::future::Future;
 use std::io::Write;

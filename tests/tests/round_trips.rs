@@ -1,6 +1,9 @@
 //! Eager loading makes a constant number of round trips, whatever the number of owners, and
 //! on PostgreSQL so do `add_many`, `remove_many` and `set`, whatever the number of ids: a
-//! count of the statements sqlx runs, on every backend.
+//! count of the statements sqlx runs (`BEGIN` and `COMMIT` included), on every backend. The
+//! same count for each operation prints the table of round trips in BENCHMARKS.md
+//! (`cargo test -p habtm-tests --test round_trips -- --nocapture`), and holds PostgreSQL's
+//! column to it.
 //!
 //! This file is its own test binary, and its one test visits the backends in turn, so no
 //! other test's statements reach the counter.
@@ -9,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use habtm::sqlx::{self, Pool};
 use habtm::{Backend, Filter, Model, Schema};
+use habtm_tests::proxy::Proxy;
 use habtm_tests::raw;
+use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug, Clone, PartialEq, Model)]
@@ -88,7 +93,7 @@ async fn fill<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     Ok(())
 }
 
-async fn count_round_trips<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+async fn count_round_trips<DB: Backend + Counted>(pool: &Pool<DB>) -> habtm::Result<()> {
     fill(pool).await?;
     let owners = Assembly::find(pool, Filter::new()).await?;
     assert_eq!(owners.len(), OWNERS as usize);
@@ -115,6 +120,7 @@ async fn count_round_trips<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     assert!(loaded.iter().all(|parts| parts.len() == 2));
 
     batch_round_trips(pool).await?;
+    per_operation(pool).await?;
 
     // The baseline it replaces: one query per owner.
     let before = STATEMENTS.load(Ordering::SeqCst);
@@ -181,6 +187,176 @@ async fn batch_round_trips<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     check("set", set_few, set_many);
     assert_eq!(parts.count(pool).await?, 35_000);
     parts.set(pool, [1, 2, 3]).await?;
+    Ok(())
+}
+
+/// Round trips as the backend sees them: statements SQLite runs (from its trace hook, so
+/// `BEGIN` and `COMMIT` count), or exchanges with a server through the counting proxy.
+static SQLITE_STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn sqlite_statement(
+    _: std::ffi::c_uint,
+    _: *mut std::ffi::c_void,
+    _: *mut std::ffi::c_void,
+    _: *mut std::ffi::c_void,
+) -> std::ffi::c_int {
+    SQLITE_STATEMENTS.fetch_add(1, Ordering::SeqCst);
+    0
+}
+
+/// A pool of one connection to the same database, whose round trips `count` reads.
+trait Counted: Backend {
+    async fn counted(pool: &Pool<Self>) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)>;
+}
+
+fn one_connection<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .test_before_acquire(false)
+}
+
+/// A proxy in front of the server `pool` reaches.
+fn proxy_to(host: &str, port: u16) -> habtm::Result<Proxy> {
+    Proxy::start(&format!("{host}:{port}"), Duration::ZERO).map_err(|e| sqlx::Error::Io(e).into())
+}
+
+impl Counted for sqlx::Sqlite {
+    async fn counted(pool: &Pool<Self>) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)> {
+        let options = (*pool.connect_options()).clone();
+        let counted = one_connection()
+            .after_connect(|conn: &mut sqlx::SqliteConnection, _| {
+                Box::pin(async move {
+                    let mut handle = conn.lock_handle().await?;
+                    // SAFETY: the handle is the connection's open database, and the hook is a
+                    // function with the signature SQLite calls, which only bumps a counter.
+                    let code = unsafe {
+                        libsqlite3_sys::sqlite3_trace_v2(
+                            handle.as_raw_handle().as_ptr(),
+                            libsqlite3_sys::SQLITE_TRACE_STMT as std::ffi::c_uint,
+                            Some(sqlite_statement),
+                            std::ptr::null_mut(),
+                        )
+                    };
+                    assert_eq!(code, libsqlite3_sys::SQLITE_OK, "installing the trace hook");
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok((
+            counted,
+            Box::new(|| SQLITE_STATEMENTS.load(Ordering::SeqCst)),
+        ))
+    }
+}
+
+impl Counted for sqlx::Postgres {
+    async fn counted(pool: &Pool<Self>) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)> {
+        let options = (*pool.connect_options()).clone();
+        let proxy = proxy_to(options.get_host(), options.get_port())?;
+        let options = options.host("127.0.0.1").port(proxy.port());
+        let counted = one_connection().connect_with(options).await?;
+        Ok((counted, Box::new(move || proxy.round_trips())))
+    }
+}
+
+impl Counted for sqlx::MySql {
+    async fn counted(pool: &Pool<Self>) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)> {
+        let options = (*pool.connect_options()).clone();
+        let proxy = proxy_to(options.get_host(), options.get_port())?;
+        let options = options.host("127.0.0.1").port(proxy.port());
+        let counted = one_connection().connect_with(options).await?;
+        Ok((counted, Box::new(move || proxy.round_trips())))
+    }
+}
+
+/// The round trips of each operation, on one connection whose statements are prepared
+/// already (every operation runs once before it is counted), printed as rows of the table;
+/// on PostgreSQL each write is one round trip, but `set`, `destroy` and `delete_by_id`,
+/// whose statement that reads the links must begin after a row is locked: `BEGIN`, the lock,
+/// the statement, `COMMIT`.
+async fn per_operation<DB: Backend + Counted>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let dialect = raw::dialect::<DB>();
+    if dialect == habtm::Dialect::Postgres {
+        // The parts were written with their ids: generated ones start after them.
+        raw::execute(
+            pool,
+            r#"SELECT setval(pg_get_serial_sequence('"Part"', 'id'), 100000)"#,
+        )
+        .await?;
+    }
+    let (counted, round_trips) = DB::counted(pool).await?;
+    let mut conn = counted.acquire().await?;
+    let parts = Assembly::parts_of(2);
+    let new_part = || NewPart {
+        part_number: "new".into(),
+    };
+    let ids: Vec<i64> = (6_001..=6_100).collect();
+    let mut rows: Vec<(&str, usize)> = Vec::new();
+    for warm in [false, true] {
+        let mut row = |op, n| {
+            if warm {
+                rows.push((op, n));
+            }
+        };
+        // The round trips of one call, whose result is dropped.
+        macro_rules! count {
+            ($call:expr) => {{
+                let before = round_trips();
+                $call.await?;
+                round_trips() - before
+            }};
+        }
+        row("add (new link)", count!(parts.add(&mut conn, 6_001)));
+        row("add (already linked)", count!(parts.add(&mut conn, 6_001)));
+        row("remove", count!(parts.remove(&mut conn, 6_001)));
+        let mut created = 0;
+        row(
+            "create",
+            count!(async {
+                created = parts.create(&mut conn, new_part()).await?.id;
+                Ok::<_, habtm::Error>(())
+            }),
+        );
+        let destroy = parts.destroy(&mut conn, created);
+        row("destroy", count!(destroy));
+        let add_many = parts.add_many(&mut conn, ids.clone());
+        row("add_many (100 ids)", count!(add_many));
+        let remove_many = parts.remove_many(&mut conn, ids.clone());
+        row("remove_many (100 ids)", count!(remove_many));
+        row(
+            "set (3 links -> 100)",
+            count!(parts.set(&mut conn, ids.clone())),
+        );
+        row("clear", count!(parts.clear(&mut conn)));
+        parts.set(&mut conn, [4, 5, 6]).await?;
+        row("count", count!(parts.count(&mut conn)));
+        row("find", count!(parts.all(&mut conn)));
+        let find_by_id = parts.find_by_id(&mut conn, 4);
+        row("find_by_id", count!(find_by_id));
+        row(
+            "Model::create",
+            count!(async {
+                created = Part::create(&mut conn, new_part()).await?.id;
+                Ok::<_, habtm::Error>(())
+            }),
+        );
+        parts.add(&mut conn, created).await?;
+        let delete = Part::delete_by_id(&mut conn, created);
+        row("Model::delete_by_id (linked)", count!(delete));
+    }
+    let postgres = [1, 1, 1, 1, 4, 1, 1, 4, 1, 1, 1, 1, 1, 4];
+    let mut wrong = Vec::new();
+    for ((op, n), expected) in rows.into_iter().zip(postgres) {
+        eprintln!("round trips | {dialect:?} | {op} | {n}");
+        if dialect == habtm::Dialect::Postgres && n != expected {
+            wrong.push(format!("{op}: {n}, not {expected}"));
+        }
+    }
+    assert!(wrong.is_empty(), "round trips on PostgreSQL: {wrong:?}");
+    drop(conn);
+    counted.close().await;
     Ok(())
 }
 

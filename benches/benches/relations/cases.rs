@@ -449,6 +449,14 @@ macro_rules! cases {
                 let wanted: Vec<i64> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
                 let mut tx = begin(ctx).await?;
                 hw_lock(&mut tx, ctx.sql.lock_owner, owner).await?;
+                if ctx.sql.pg {
+                    let row = sqlx::query(arrays::SET).bind(owner).bind_ids(&wanted).fetch_one(&mut *tx).await?;
+                    if row.try_get::<Option<i64>, _>(0)?.is_some() {
+                        return Err("a part does not exist".into());
+                    }
+                    tx.commit().await?;
+                    return Ok(());
+                }
                 let rows = sqlx::query(ctx.sql.ids).bind(owner).fetch_all(&mut *tx).await?;
                 let current: Vec<i64> = rows
                     .iter()
@@ -884,6 +892,16 @@ macro_rules! cases {
                             let mut sw = Stopwatch::new();
                             sw.start();
                             for part_number in numbers {
+                                if ctx.sql.pg {
+                                    let row = sqlx::query(arrays::CREATE)
+                                        .bind(A_CREATE)
+                                        .bind(&part_number)
+                                        .fetch_optional(&ctx.pool)
+                                        .await?
+                                        .ok_or_else(|| format!("assembly {A_CREATE} does not exist"))?;
+                                    decode_part(&row, 0)?;
+                                    continue;
+                                }
                                 let mut tx = begin(ctx).await?;
                                 let row = sqlx::query(ctx.sql.insert_part)
                                     .bind(&part_number)
@@ -1198,6 +1216,22 @@ macro_rules! cases {
                                 sw.start();
                                 let mut seen = HashSet::new();
                                 let distinct: Vec<i64> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+                                if ctx.sql.pg {
+                                    let row = sqlx::query(arrays::ADD_MANY)
+                                        .bind(A_BULK)
+                                        .bind_ids(&distinct)
+                                        .fetch_one(&ctx.pool)
+                                        .await?;
+                                    let (owner, added, missing): (bool, i64, Option<i64>) =
+                                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                                    sw.stop();
+                                    if !owner || missing.is_some() {
+                                        return Err("a row does not exist".into());
+                                    }
+                                    check("added", ids.len(), added as usize)?;
+                                    unlink_all(ctx, A_BULK).await?;
+                                    continue;
+                                }
                                 let mut tx = begin(ctx).await?;
                                 hw_lock(&mut tx, ctx.sql.share_owner, A_BULK).await?;
                                 hw_lock_parts(&mut tx, &ctx.sql, &distinct).await?;

@@ -196,7 +196,9 @@ pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
 }
 
 /// Deletes the row with this id and its links, inside the caller's transaction: locks the row
-/// first, then deletes the links, then the row. `false` if there is no such row.
+/// first, then deletes the links, then the row (on PostgreSQL one statement after the lock,
+/// which must come first so that the deletes see every link written before it was granted).
+/// `false` if there is no such row.
 pub(crate) async fn delete_on<M: Model, DB: Backend>(
     conn: &mut DB::Connection,
     id: &M::Id,
@@ -207,6 +209,14 @@ pub(crate) async fn delete_on<M: Model, DB: Backend>(
     }
     let statements = statements::<M, DB>();
     let binds = Binds::<DB>::id(id);
+    if let Some(sql) = &statements.delete_with_links {
+        let row = DB::fetch_optional(conn, sql.text(), sql.bind(&binds)?).await;
+        let deleted: i64 = match row.at(op)? {
+            Some(row) => DB::get(&row, 0).at(op)?,
+            None => 0,
+        };
+        return Ok(deleted > 0);
+    }
     for sql in &statements.unlink {
         DB::execute(conn, sql.text(), sql.bind(&binds)?)
             .await

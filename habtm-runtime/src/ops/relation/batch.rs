@@ -55,6 +55,21 @@ where
         op: Op,
     ) -> Result<u64> {
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
+        if let Some(lists) = self.statements::<DB>().lists.as_ref().filter(|_| !guarded) {
+            let sql = &lists.add_many;
+            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
+            let row = one_row::<DB>(DB::fetch_optional(conn, sql.text(), args).await, op)?;
+            let owner: bool = DB::get(&row, 0).at(op)?;
+            let added: i64 = DB::get(&row, 1).at(op)?;
+            let missing: Option<T::Id> = DB::get(&row, 2).at(op)?;
+            if !owner {
+                return Err(Error::not_found(O::def().name, &self.owner_id));
+            }
+            if let Some(missing) = missing {
+                return Err(Error::not_found(T::def().name, &missing));
+            }
+            return Ok(added as u64);
+        }
         let mut tx = begin::<DB>(conn).await.at(op)?;
         let (owner, target) = if guarded {
             (Lock::Update, Lock::Share)
@@ -97,6 +112,10 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
+        if DB::DIALECT == Dialect::Postgres {
+            // One statement: atomic by itself.
+            return self.delete_links::<DB>(conn, ids, op).await;
+        }
         let mut tx = begin::<DB>(conn).await.at(op)?;
         if DB::DIALECT == Dialect::MySql {
             // As `clear`: MySQL's range locks must follow the owner's, like `set`'s.
@@ -147,6 +166,17 @@ where
         } else {
             self.lock_parents::<DB>(&mut tx, Lock::Update, wanted, target_lock, false, op)
                 .await?;
+        }
+        if let Some(lists) = self.statements::<DB>().lists.as_ref().filter(|_| !guarded) {
+            // The owner is locked: the one statement of the writes reads the links as every
+            // earlier `set` of it left them.
+            let sql = &lists.set;
+            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&wanted))?;
+            let row = one_row::<DB>(DB::fetch_optional(&mut tx, sql.text(), args).await, op)?;
+            if let Some(missing) = DB::get::<Option<T::Id>>(&row, 0).at(op)? {
+                return Err(Error::not_found(T::def().name, &missing));
+            }
+            return tx.commit().await.at(op);
         }
         let current = self.ids_on::<DB>(&mut tx, op).await?;
         let wanted_set: HashSet<&T::Id> = wanted.iter().collect();
@@ -327,4 +357,10 @@ fn first_missing<DB: Backend, T: Model>(
         .collect::<Result<_, _>>()
         .at(op)?;
     Ok(ids.iter().find(|id| !found.contains(*id)).cloned())
+}
+
+/// The row of a statement that always answers one.
+fn one_row<DB: Backend>(row: Result<Option<DB::Row>, sqlx::Error>, op: Op) -> Result<DB::Row> {
+    row.and_then(|row| row.ok_or(sqlx::Error::RowNotFound))
+        .at(op)
 }

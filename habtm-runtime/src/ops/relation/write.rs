@@ -10,6 +10,7 @@ use crate::error::{Context, Error, Op, Result};
 use crate::ops::model;
 use crate::retry::{begin, retrying};
 use crate::sql::{BindColumns, Binds, Statement};
+use crate::value::DynValue;
 
 use super::Related;
 
@@ -19,10 +20,12 @@ where
     O: Model,
     T: Model,
 {
-    /// Inserts a row and links it, in one transaction: both happen or neither. The row's
-    /// `INSERT` (with `RETURNING` where the database has it), then `INSERT INTO
+    /// Inserts a row and links it: both happen or neither, and a missing owner is
+    /// [`Error::NotFound`]. On PostgreSQL one statement, which locks the owner, then inserts
+    /// the row (only if the owner exists) and the link. Elsewhere, in one transaction, the
+    /// row's `INSERT` (with `RETURNING` where the database has it), then `INSERT INTO
     /// "AssemblyPart" (...) SELECT o."id", ? FROM "Assembly" AS o WHERE o."id" = ?`, which
-    /// writes nothing, and fails the call with [`Error::NotFound`], if the owner is gone.
+    /// writes nothing, and fails the call, if the owner is gone.
     pub async fn create<A: Db>(&self, db: A, data: T::New) -> Result<T> {
         let op = self.op("create");
         let mut conn = db.connection().await.at(op)?;
@@ -70,6 +73,20 @@ where
         data: &T::New,
         op: Op,
     ) -> Result<T> {
+        if let Some(sql) = &self.statements::<DB>().create {
+            let columns = |args: &mut DB::Arguments| {
+                T::bind_new_columns::<DB>(data, args).map_err(Error::encode)
+            };
+            let binds = Binds::<DB> {
+                id: T::new_id(data).map(|id| id as &dyn DynValue),
+                ..Binds::owner(&self.owner_id)
+            };
+            let args = sql.bind(&binds.columns(&columns))?;
+            return match DB::fetch_optional(conn, sql.text(), args).await.at(op)? {
+                Some(row) => T::decode::<DB>(&row, 0).at(op),
+                None => Err(Error::not_found(O::def().name, &self.owner_id)),
+            };
+        }
         let mut tx = begin::<DB>(conn).await.at(op)?;
         let row = model::insert_on::<T, DB>(&mut tx, data, op).await?;
         let sql = &self.statements::<DB>().link_new;
@@ -358,7 +375,10 @@ where
 
     /// Deletes the row with this id, only if it is linked, together with every link to it
     /// (in every relation its model declares, and in this one); `true` if it was deleted.
-    /// One transaction: the row locked, this link deleted, the row's other links, the row.
+    /// One transaction: the row locked, this link deleted, the row's other links, the row
+    /// (on PostgreSQL the deletes are one statement after the lock, which must come first:
+    /// a statement reads the links as they stood when it began, before it waited for the
+    /// lock).
     pub async fn destroy<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("destroy");
         let mut conn = db.connection().await.at(op)?;
@@ -383,6 +403,15 @@ where
             return Ok(false);
         }
         let binds = Binds::<DB>::pair(&self.owner_id, target_id);
+        if let Some(sql) = &statements.destroy {
+            let row = DB::fetch_optional(&mut tx, sql.text(), sql.bind(&binds)?).await;
+            let deleted: i64 = match row.at(op)? {
+                Some(row) => DB::get(&row, 0).at(op)?,
+                None => 0,
+            };
+            tx.commit().await.at(op)?;
+            return Ok(deleted > 0);
+        }
         let args = statements.remove.bind(&binds)?;
         if DB::execute(&mut tx, statements.remove.text(), args)
             .await
