@@ -518,8 +518,8 @@ fn insert_from_t(s: &mut SqlWriter, rel: &RelationDef, ok: &str) {
         .push(" ON CONFLICT DO NOTHING RETURNING 1)");
 }
 
-/// The first of the listed ids (`$2`), in the caller's order, that `among` holds and `t`
-/// lacks: `(SELECT w.id FROM unnest($2::int8[]) WITH ORDINALITY AS w(id, n) WHERE ... ORDER
+/// The first of the listed ids (`$2`), in the caller's order, that the query `among`
+/// answers and `t` lacks: `(SELECT w.id FROM unnest($2::int8[]) WITH ORDINALITY AS w(id, n) WHERE ... ORDER
 /// BY w.n LIMIT 1)`.
 fn first_missing(s: &mut SqlWriter, rel: &RelationDef, among: Option<&str>) {
     let target = (rel.target)();
@@ -527,9 +527,7 @@ fn first_missing(s: &mut SqlWriter, rel: &RelationDef, among: Option<&str>) {
     ids_again(s, target, 2);
     s.push(") WITH ORDINALITY AS w(id, n) WHERE ");
     if let Some(among) = among {
-        s.push("w.id IN (SELECT id FROM ")
-            .push(among)
-            .push(") AND ");
+        s.push("w.id IN (").push(among).push(") AND ");
     }
     s.push("w.id NOT IN (SELECT ")
         .ident(target.id_column().name)
@@ -585,19 +583,19 @@ fn add_many(rel: &RelationDef) -> Statement {
 ///
 /// ```sql
 /// WITH c AS (SELECT "part_id" AS id FROM "AssemblyPart" WHERE "assembly_id" = $1),
-///   a AS (SELECT unnest($2::int8[]) AS id EXCEPT SELECT id FROM c),
-///   t AS (SELECT "id" FROM "Part" WHERE "id" IN (SELECT id FROM a) ORDER BY "id"
+///   x AS (SELECT c.id AS cur, w.id AS want FROM c FULL JOIN unnest($2::int8[]) AS w(id)
+///         ON c.id = w.id WHERE c.id IS NULL OR w.id IS NULL),
+///   t AS (SELECT "id" FROM "Part" WHERE "id" IN (SELECT want FROM x) ORDER BY "id"
 ///         FOR KEY SHARE),
-///   ok AS (SELECT (SELECT COUNT(*) FROM t) = (SELECT COUNT(*) FROM a) AS ok),
+///   ok AS (SELECT (SELECT COUNT(*) FROM t) = (SELECT COUNT(want) FROM x) AS ok),
 ///   d AS (DELETE FROM "AssemblyPart" WHERE "assembly_id" = $1
-///         AND "part_id" NOT IN (SELECT unnest($2::int8[])) AND (SELECT ok FROM ok)),
+///         AND "part_id" IN (SELECT cur FROM x) AND (SELECT ok FROM ok)),
 ///   l AS (<the links to t, when ok>)
 /// SELECT CASE WHEN NOT (SELECT ok FROM ok) THEN <the first id missing> END
 /// ```
 ///
-/// Only the rows not linked yet are locked and checked. `NOT IN (SELECT unnest(...))`
-/// rather than `<> ALL(...)`, which the generic plan of a prepared statement runs as a scan
-/// of the list for each link.
+/// `x` is the difference, from one pass over the links and the list: the links to remove
+/// (`cur`) and the ids to link (`want`). Only the rows to link are locked and checked.
 fn set_links(rel: &RelationDef) -> Statement {
     let target = (rel.target)();
     let target_id = target.id_column().name;
@@ -608,18 +606,18 @@ fn set_links(rel: &RelationDef) -> Statement {
         .ident(rel.table());
     s.push(" WHERE ")
         .eq_param_of(rel.owner_key, Param::Owner)
-        .push("), a AS (SELECT unnest(");
+        .push("), x AS (SELECT c.id AS cur, w.id AS want FROM c FULL JOIN unnest(");
     ids_param(&mut s, target);
-    s.push(") AS id EXCEPT SELECT id FROM c), t AS (SELECT ")
+    s.push(") AS w(id) ON c.id = w.id WHERE c.id IS NULL OR w.id IS NULL), t AS (SELECT ")
         .ident(target_id)
         .push(" FROM ")
         .ident(target.table);
     s.push(" WHERE ")
         .ident(target_id)
-        .push(" IN (SELECT id FROM a) ORDER BY ")
+        .push(" IN (SELECT want FROM x) ORDER BY ")
         .ident(target_id)
         .push(Dialect::Postgres.lock_clause(Lock::KeyShare));
-    s.push("), ok AS (SELECT (SELECT COUNT(*) FROM t) = (SELECT COUNT(*) FROM a) AS ok)");
+    s.push("), ok AS (SELECT (SELECT COUNT(*) FROM t) = (SELECT COUNT(want) FROM x) AS ok)");
     s.push(", d AS (DELETE FROM ")
         .ident(rel.table())
         .push(" WHERE ")
@@ -628,12 +626,10 @@ fn set_links(rel: &RelationDef) -> Statement {
         .param_again(1);
     s.push(" AND ")
         .ident(rel.target_key)
-        .push(" NOT IN (SELECT unnest(");
-    ids_again(&mut s, target, 2);
-    s.push(")) AND (SELECT ok FROM ok))");
+        .push(" IN (SELECT cur FROM x) AND (SELECT ok FROM ok))");
     insert_from_t(&mut s, rel, "(SELECT ok FROM ok)");
     s.push(" SELECT CASE WHEN NOT (SELECT ok FROM ok) THEN ");
-    first_missing(&mut s, rel, Some("a"));
+    first_missing(&mut s, rel, Some("SELECT want FROM x"));
     s.push(" END");
     s.statement()
 }
