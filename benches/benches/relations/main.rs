@@ -1,5 +1,7 @@
 //! habtm's relation operations against the same SQL written by hand with sqlx, and against
-//! SeaORM 2.x with a junction entity, on SQLite in memory, SQLite on a file, and PostgreSQL.
+//! SeaORM 2.x with a junction entity, on SQLite in memory, SQLite on a file, and PostgreSQL,
+//! reached directly and through a proxy that adds 0.5 ms to every round trip
+//! (`postgres_remote`), as a server on another machine would.
 //!
 //! ```sh
 //! cargo bench -p habtm-benches                     # everything; the report goes to stdout
@@ -135,7 +137,24 @@ async fn sqlite_file(filters: &[String]) -> Result<BackendResult> {
 
 const BENCH_DATABASE: &str = "habtm_bench";
 
+/// The round trip `postgres_remote` adds through its proxy: half each way.
+const REMOTE_ROUND_TRIP: Duration = Duration::from_micros(500);
+
 async fn postgres(filters: &[String]) -> Result<Option<BackendResult>> {
+    postgres_through(filters, "postgres", None).await
+}
+
+/// PostgreSQL as if on another machine: every byte each way held 250 µs by a proxy on
+/// 127.0.0.1.
+async fn postgres_remote(filters: &[String]) -> Result<Option<BackendResult>> {
+    postgres_through(filters, "postgres_remote", Some(REMOTE_ROUND_TRIP)).await
+}
+
+async fn postgres_through(
+    filters: &[String],
+    key: &str,
+    round_trip: Option<Duration>,
+) -> Result<Option<BackendResult>> {
     let url = std::env::var("HABTM_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let admin_options = PgConnectOptions::from_str(&url)?;
@@ -160,9 +179,20 @@ async fn postgres(filters: &[String]) -> Result<Option<BackendResult>> {
     )))
     .execute(&admin)
     .await?;
-    let options = admin_options
+    let mut options = admin_options
+        .clone()
         .database(BENCH_DATABASE)
         .statement_cache_capacity(STATEMENT_CACHE);
+    let mut label = "PostgreSQL".to_owned();
+    if let Some(round_trip) = round_trip {
+        let upstream = format!("{}:{}", admin_options.get_host(), admin_options.get_port());
+        let proxy = habtm_tests::proxy::Proxy::start(&upstream, round_trip / 2)?;
+        options = options.host("127.0.0.1").port(proxy.port());
+        label = format!(
+            "PostgreSQL through a proxy adding {} µs per round trip",
+            round_trip.as_micros()
+        );
+    }
     let outcome = async {
         let pool = pool_options().connect_with(options).await?;
         let mut settings = Vec::new();
@@ -180,7 +210,7 @@ async fn postgres(filters: &[String]) -> Result<Option<BackendResult>> {
         let orm = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
         let results = async {
             let ctx = cases::postgres::setup(pool.clone(), orm, true, 10_000).await?;
-            cases::postgres::bench("PostgreSQL", "postgres", &ctx, filters).await
+            cases::postgres::bench(&label, key, &ctx, filters).await
         }
         .await;
         pool.close().await;
@@ -193,9 +223,15 @@ async fn postgres(filters: &[String]) -> Result<Option<BackendResult>> {
     admin.close().await;
     let (settings, results) = outcome?;
     Ok(Some(BackendResult {
-        label: "PostgreSQL".into(),
+        label,
         notes: vec![format!(
-            "Local server over TCP (127.0.0.1), one connection; {}.",
+            "Local server over TCP (127.0.0.1){}, one connection; {}.",
+            if round_trip.is_some() {
+                ", reached through a proxy on 127.0.0.1 that holds every chunk of bytes \
+                 250 µs each way (`habtm_tests::proxy`)"
+            } else {
+                ""
+            },
             settings.join(", ")
         )],
         results,
@@ -413,6 +449,12 @@ async fn run_all(filters: &[String]) -> Result<String> {
         match postgres(filters).await? {
             Some(result) => backends.push(result),
             None => skipped.push("PostgreSQL did not answer: skipped".to_owned()),
+        }
+    }
+    if selected(filters, "postgres_remote") {
+        eprintln!("PostgreSQL through the delay proxy");
+        if let Some(result) = postgres_remote(filters).await? {
+            backends.push(result);
         }
     }
     backends.retain(|b| !b.results.is_empty());
