@@ -417,6 +417,9 @@ pub(crate) struct ListStatements {
     /// rows locked, the links inserted if all exist; answers whether the owner exists, how
     /// many links are new, and the first id without a row.
     pub(crate) add_many: Statement,
+    /// `add_many` for a join table whose foreign key checks each target: the rows read, not
+    /// locked (the key's check locks them).
+    pub(crate) add_many_referenced: Statement,
     /// `set`'s writes on a join table with a unique key, after the owner is locked: the rows
     /// to link locked, the other links deleted and the new ones inserted if all exist;
     /// answers the first id without a row.
@@ -449,6 +452,11 @@ pub struct ThroughStatements {
 #[derive(Debug, Default)]
 pub(crate) struct Shape(pub(crate) AtomicU8);
 
+/// Nothing is known yet: the catalog has not been read, or the table did not exist.
 pub(crate) const UNKNOWN: u8 = 0;
-pub(crate) const UNIQUE: u8 = 1;
-pub(crate) const NOT_UNIQUE: u8 = 2;
+/// The catalog has been read; the flags below say what it showed.
+pub(crate) const KNOWN: u8 = 1;
+/// A unique key on the pair.
+pub(crate) const UNIQUE: u8 = 2;
+/// A foreign key from the target's column to the target's table (read on PostgreSQL only).
+pub(crate) const TARGET_REFERENCED: u8 = 4;

@@ -462,7 +462,8 @@ fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
         insert: insert_links(rel, dialect, false, IdList::Array),
         insert_guarded: insert_links(rel, dialect, true, IdList::Array),
         delete: delete_links(rel, dialect, IdList::Array),
-        add_many: add_many(rel),
+        add_many: add_many(rel, true),
+        add_many_referenced: add_many(rel, false),
         set: set_links(rel),
     }
 }
@@ -550,7 +551,12 @@ fn first_missing(s: &mut SqlWriter, rel: &RelationDef, among: Option<&str>) {
 /// The owner is locked before the rows (each CTE runs when the next one first reads it), the
 /// rows in ascending id, as every write takes them; nothing is inserted unless every row
 /// exists. The ids must be distinct.
-fn add_many(rel: &RelationDef) -> Statement {
+///
+/// Without `lock_targets`, for a join table whose foreign key checks each target: `t` only
+/// reads the rows, and the key's check locks each one as its link is inserted, in the same
+/// ascending order; a row deleted in between fails the statement with a foreign-key
+/// violation, and the caller runs it again.
+fn add_many(rel: &RelationDef, lock_targets: bool) -> Statement {
     let target = (rel.target)();
     let target_id = target.id_column().name;
     let mut s = SqlWriter::new(Dialect::Postgres);
@@ -562,10 +568,13 @@ fn add_many(rel: &RelationDef) -> Statement {
         .push(" WHERE ")
         .ident(target_id);
     ids_in(&mut s, target, IdList::Array);
-    s.push(" AND EXISTS (SELECT 1 FROM o) ORDER BY ")
-        .ident(target_id)
-        .push(Dialect::Postgres.lock_clause(Lock::KeyShare))
-        .push(")");
+    s.push(" AND EXISTS (SELECT 1 FROM o)");
+    if lock_targets {
+        s.push(" ORDER BY ")
+            .ident(target_id)
+            .push(Dialect::Postgres.lock_clause(Lock::KeyShare));
+    }
+    s.push(")");
     let id_type = (target.id_column().sql_type)(Dialect::Postgres);
     let all_found = format!("(SELECT COUNT(*) FROM t) = cardinality($2::{id_type}[])");
     insert_from_t(&mut s, rel, &all_found);

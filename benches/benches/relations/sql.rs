@@ -176,10 +176,11 @@ pub mod arrays {
     pub const LOAD: &str = r#"SELECT j."assembly_id" AS habtm_owner, t."id", t."part_number" FROM "Part" AS t INNER JOIN "AssemblyPart" AS j ON j."part_id" = t."id" WHERE j."assembly_id" IN (SELECT unnest($1::INT8[])) ORDER BY j."assembly_id", t."id""#;
     /// Unlinks the parts from one owner: binds owner, ids.
     pub const DELETE_LINKS: &str = r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = $1 AND "part_id" IN (SELECT unnest($2::INT8[]))"#;
-    /// `add_many` in one statement: the owner locked, then the parts; the links inserted if
-    /// every part exists. Answers whether the owner exists, how many links are new, and the
-    /// first id without a part: binds owner, ids.
-    pub const ADD_MANY: &str = r#"WITH o AS (SELECT "id" FROM "Assembly" WHERE "id" = $1 FOR KEY SHARE), t AS (SELECT "id" FROM "Part" WHERE "id" IN (SELECT unnest($2::INT8[])) AND EXISTS (SELECT 1 FROM o) ORDER BY "id" FOR KEY SHARE), l AS (INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT $1, t."id" FROM t WHERE (SELECT COUNT(*) FROM t) = cardinality($2::INT8[]) ORDER BY t."id" ON CONFLICT DO NOTHING RETURNING 1) SELECT EXISTS (SELECT 1 FROM o), (SELECT COUNT(*) FROM l), CASE WHEN NOT (SELECT COUNT(*) FROM t) = cardinality($2::INT8[]) THEN (SELECT w.id FROM unnest($2::INT8[]) WITH ORDINALITY AS w(id, n) WHERE w.id NOT IN (SELECT "id" FROM t) ORDER BY w.n LIMIT 1) END"#;
+    /// `add_many` in one statement: the owner locked, the parts read (the join table's
+    /// foreign key locks each as its link is inserted); the links inserted if every part
+    /// exists. Answers whether the owner exists, how many links are new, and the first id
+    /// without a part: binds owner, ids.
+    pub const ADD_MANY: &str = r#"WITH o AS (SELECT "id" FROM "Assembly" WHERE "id" = $1 FOR KEY SHARE), t AS (SELECT "id" FROM "Part" WHERE "id" IN (SELECT unnest($2::INT8[])) AND EXISTS (SELECT 1 FROM o)), l AS (INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT $1, t."id" FROM t WHERE (SELECT COUNT(*) FROM t) = cardinality($2::INT8[]) ORDER BY t."id" ON CONFLICT DO NOTHING RETURNING 1) SELECT EXISTS (SELECT 1 FROM o), (SELECT COUNT(*) FROM l), CASE WHEN NOT (SELECT COUNT(*) FROM t) = cardinality($2::INT8[]) THEN (SELECT w.id FROM unnest($2::INT8[]) WITH ORDINALITY AS w(id, n) WHERE w.id NOT IN (SELECT "id" FROM t) ORDER BY w.n LIMIT 1) END"#;
     /// `set`'s writes in one statement, once the owner is locked: the parts not linked yet
     /// locked, the links not wanted deleted and the new ones inserted if every part exists.
     /// Answers the first id without a part: binds owner, ids.

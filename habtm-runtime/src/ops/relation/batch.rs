@@ -26,10 +26,15 @@ where
     O: Model,
     T: Model,
 {
-    /// Links every row in `ids`, in one transaction: all are linked, or (when one does not
-    /// exist) none. Returns how many links are new. The owner and the rows locked (the rows
-    /// in one statement per chunk, ascending), then one `INSERT ... SELECT` per chunk that
-    /// skips existing pairs; a chunk is as many ids as the database binds, up to 10,000.
+    /// Links every row in `ids`: all are linked, or (when one does not exist) none, and the
+    /// error names the first missing. Returns how many links are new.
+    ///
+    /// On PostgreSQL, where the join table has a unique key on the pair, one statement: the
+    /// owner locked, the rows locked in ascending id (or only read, where a foreign key
+    /// checks them and so locks them as their links are inserted), the links inserted if all
+    /// exist. Elsewhere, one transaction: the owner and the rows locked (the rows in one
+    /// statement per chunk, ascending), then one `INSERT ... SELECT` per chunk that skips
+    /// existing pairs; a chunk is as many ids as the database binds, up to 10,000.
     pub async fn add_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
         I: IntoIterator<Item = T::Id>,
@@ -56,9 +61,24 @@ where
     ) -> Result<u64> {
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
         if let Some(lists) = self.statements::<DB>().lists.as_ref().filter(|_| !guarded) {
-            let sql = &lists.add_many;
-            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
-            let row = one_row::<DB>(DB::fetch_optional(conn, sql.text(), args).await, op)?;
+            let referenced = self.rel().target_referenced::<DB>(conn, op).await?;
+            let sql = if referenced {
+                &lists.add_many_referenced
+            } else {
+                &lists.add_many
+            };
+            let binds = Binds::<DB>::owner(&self.owner_id).ids(&ids);
+            let mut row = DB::fetch_optional(conn, sql.text(), sql.bind(&binds)?).await;
+            if referenced
+                && row.as_ref().is_err_and(is_foreign_key_violation)
+                && !sqlx::Connection::is_in_transaction(&*conn)
+            {
+                // A row was deleted after the statement read it: once more, it says which.
+                // (In the caller's transaction, which the failure aborted, the violation is
+                // the answer.)
+                row = DB::fetch_optional(conn, sql.text(), sql.bind(&binds)?).await;
+            }
+            let row = one_row::<DB>(row, op)?;
             let owner: bool = DB::get(&row, 0).at(op)?;
             let added: i64 = DB::get(&row, 1).at(op)?;
             let missing: Option<T::Id> = DB::get(&row, 2).at(op)?;
@@ -363,4 +383,8 @@ fn first_missing<DB: Backend, T: Model>(
 fn one_row<DB: Backend>(row: Result<Option<DB::Row>, sqlx::Error>, op: Op) -> Result<DB::Row> {
     row.and_then(|row| row.ok_or(sqlx::Error::RowNotFound))
         .at(op)
+}
+
+fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }

@@ -14,19 +14,25 @@ use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use crate::backend::Backend;
 use crate::backend::bind;
-use crate::def::{NOT_UNIQUE, RelationDef, UNIQUE, UNKNOWN};
+use crate::def::{KNOWN, RelationDef, TARGET_REFERENCED, UNIQUE, UNKNOWN};
 use crate::dialect::Dialect;
 use crate::error::{Context, Op, Result};
 use crate::statement;
 
-/// PostgreSQL: whether the table exists, and whether a valid, immediate, non-partial unique
-/// index covers only the two key columns (`$1` the quoted table name).
+/// PostgreSQL: whether the table exists; whether a valid, immediate, non-partial unique
+/// index covers only the two key columns (`$1` the quoted table name, `$2` and `$3` the
+/// keys); and whether a foreign key runs from the target's key alone to the target's table
+/// (`$4`, quoted).
 const POSTGRES: &str = "SELECT to_regclass($1) IS NOT NULL, EXISTS (SELECT 1 FROM pg_index AS i \
      WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate AND i.indisvalid \
      AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM \
      unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS k(attnum) LEFT JOIN pg_attribute AS a \
      ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-     WHERE a.attname IS NULL OR a.attname NOT IN ($2, $3)))";
+     WHERE a.attname IS NULL OR a.attname NOT IN ($2, $3))), \
+     EXISTS (SELECT 1 FROM pg_constraint AS c JOIN pg_attribute AS a \
+     ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+     WHERE c.conrelid = to_regclass($1) AND c.contype = 'f' AND cardinality(c.conkey) = 1 \
+     AND a.attname = $3 AND c.confrelid = to_regclass($4))";
 
 /// MySQL: how many tables have that name in the current database, and how many unique
 /// indexes of it cover only the two key columns.
@@ -66,11 +72,25 @@ impl RelationDef {
         conn: &mut DB::Connection,
         op: Op,
     ) -> Result<bool> {
+        Ok(self.shape::<DB>(conn, op).await? & UNIQUE != 0)
+    }
+
+    /// PostgreSQL: whether a foreign key checks that each target of a link exists, taking
+    /// the same lock on its row as habtm's writes would (`FOR KEY SHARE`).
+    pub(super) async fn target_referenced<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        op: Op,
+    ) -> Result<bool> {
+        Ok(self.shape::<DB>(conn, op).await? & TARGET_REFERENCED != 0)
+    }
+
+    /// What the catalog shows of the join table, as flags: read on first use, then kept.
+    async fn shape<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u8> {
         let shape = &statement::relation(self, DB::DIALECT).shape;
-        match shape.0.load(Ordering::Relaxed) {
-            UNIQUE => return Ok(true),
-            NOT_UNIQUE => return Ok(false),
-            _ => {}
+        let known = shape.0.load(Ordering::Relaxed);
+        if known != UNKNOWN {
+            return Ok(known);
         }
         let table = self.table();
         let mut args = DB::Arguments::default();
@@ -91,25 +111,39 @@ impl RelationDef {
         };
         bind::<DB, _>(&mut args, &self.owner_key.to_owned())?;
         bind::<DB, _>(&mut args, &self.target_key.to_owned())?;
+        if DB::DIALECT == Dialect::Postgres {
+            bind::<DB, _>(&mut args, &DB::DIALECT.quote((self.target)().table))?;
+        }
         let sql = AssertSqlSafe(sql).into_sql_str();
         let row = DB::fetch_optional(conn, sql, args).await.at(op)?;
-        let (exists, unique) = match row {
-            Some(row) if DB::DIALECT != Dialect::MySql => (
+        let (exists, unique, referenced) = match row {
+            Some(row) if DB::DIALECT == Dialect::Postgres => (
                 DB::get::<bool>(&row, 0).at(op)?,
                 DB::get::<bool>(&row, 1).at(op)?,
+                DB::get::<bool>(&row, 2).at(op)?,
+            ),
+            Some(row) if DB::DIALECT == Dialect::Sqlite => (
+                DB::get::<bool>(&row, 0).at(op)?,
+                DB::get::<bool>(&row, 1).at(op)?,
+                false,
             ),
             Some(row) => (
                 DB::get::<i64>(&row, 0).at(op)? > 0,
                 DB::get::<i64>(&row, 1).at(op)? > 0,
+                false,
             ),
-            None => (false, false),
+            None => (false, false, false),
         };
-        if exists {
-            let known = if unique { UNIQUE } else { NOT_UNIQUE };
-            let _ = shape
-                .0
-                .compare_exchange(UNKNOWN, known, Ordering::Relaxed, Ordering::Relaxed);
+        let found = KNOWN
+            | if unique { UNIQUE } else { 0 }
+            | if referenced { TARGET_REFERENCED } else { 0 };
+        if !exists {
+            // Asked again next time: the table may be created meanwhile.
+            return Ok(found);
         }
-        Ok(unique)
+        let _ = shape
+            .0
+            .compare_exchange(UNKNOWN, found, Ordering::Relaxed, Ordering::Relaxed);
+        Ok(found)
     }
 }
