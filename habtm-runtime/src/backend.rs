@@ -86,7 +86,8 @@ pub trait Backend: Database + sealed::Sealed {
     /// Appends a bind parameter held by a filter.
     fn bind_dyn(args: &mut Self::Arguments, value: &dyn DynValue) -> Result<(), BoxDynError>;
 
-    /// Appends a list of values as one array parameter; only PostgreSQL has arrays.
+    /// Appends a list of values as one parameter: an array on PostgreSQL, a JSON text on
+    /// SQLite (integers and text only); MySQL takes none.
     fn bind_array(args: &mut Self::Arguments, values: &dyn DynList) -> Result<(), BoxDynError>;
 
     /// The driver's name for `T` (`INT8`, `TEXT`, `BIGINT`, ...).
@@ -249,7 +250,12 @@ backend! {
     arguments = sqlx::sqlite::SqliteArguments,
     dialect = Dialect::Sqlite,
     bind_dyn = bind_sqlite,
-    bind_array = |args, values| { let _ = (args, values); Err("SQLite has no array parameters".into()) },
+    bind_array = |args, values| {
+        // SQLite has no arrays: the list travels as one JSON text, which the statement reads
+        // with `json_each`.
+        let json = crate::value::json_array(values).ok_or("a list SQLite cannot take as JSON")?;
+        sqlx::Arguments::add(args, json)
+    },
     insert_id = |result| result.last_insert_rowid(),
     // SQLite reports "FOREIGN KEY constraint failed" and nothing more.
     fk_column = |error| { let _ = error; None },

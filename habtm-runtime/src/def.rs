@@ -400,7 +400,8 @@ pub(crate) struct Reads {
     pub(crate) id_order: (&'static str, &'static str),
 }
 
-/// Statements over a list of target ids bound as one array: `IN (SELECT unnest(?::INT8[]))`.
+/// Statements over a list of target ids bound as one parameter: `IN (SELECT
+/// unnest($2::INT8[]))` on PostgreSQL, `IN (SELECT value FROM json_each(?))` on SQLite.
 #[derive(Debug)]
 pub(crate) struct ListStatements {
     /// `SELECT "id" FROM "Part" WHERE "id" IN (<the ids>) ORDER BY "id"` taking each
@@ -413,17 +414,20 @@ pub(crate) struct ListStatements {
     pub(crate) insert_guarded: Statement,
     /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
     pub(crate) delete: Statement,
-    /// `add_many` on a join table with a unique key, in one statement: the owner and the
+    /// SQLite: `SELECT COUNT(*) FROM "Part" WHERE "id" IN (<the ids>)`, whether every row
+    /// exists, in one row.
+    pub(crate) count_targets: Option<Statement>,
+    /// PostgreSQL: `add_many` on a join table with a unique key, in one statement: the owner and the
     /// rows locked, the links inserted if all exist; answers whether the owner exists, how
     /// many links are new, and the first id without a row.
-    pub(crate) add_many: Statement,
+    pub(crate) add_many: Option<Statement>,
     /// `add_many` for a join table whose foreign key checks each target: the rows read, not
     /// locked (the key's check locks them).
-    pub(crate) add_many_referenced: Statement,
-    /// `set`'s writes on a join table with a unique key, after the owner is locked: the rows
+    pub(crate) add_many_referenced: Option<Statement>,
+    /// PostgreSQL: `set`'s writes on a join table with a unique key, after the owner is locked: the rows
     /// to link locked, the other links deleted and the new ones inserted if all exist;
     /// answers the first id without a row.
-    pub(crate) set: Statement,
+    pub(crate) set: Option<Statement>,
 }
 
 impl ListStatements {

@@ -375,7 +375,7 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         unlink_target,
         update_linked,
         through,
-        lists: (dialect == Dialect::Postgres).then(|| list_statements(rel, dialect)),
+        lists: (dialect != Dialect::MySql).then(|| list_statements(rel, dialect)),
         shape: Shape::default(),
     }
 }
@@ -455,16 +455,24 @@ fn reads(rel: &RelationDef, dialect: Dialect, joined: bool) -> Reads {
     }
 }
 
-/// The statements over a list of target ids bound as one array parameter, for PostgreSQL.
+/// The statements over a list of target ids bound as one parameter: a PostgreSQL array, or
+/// a JSON text that SQLite reads with `json_each`.
 fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
+    let list = if dialect == Dialect::Postgres {
+        IdList::Array
+    } else {
+        IdList::Json
+    };
+    let postgres = dialect == Dialect::Postgres;
     ListStatements {
-        locks: Lock::ALL.map(|lock| lock_targets(rel, dialect, lock, IdList::Array)),
-        insert: insert_links(rel, dialect, false, IdList::Array),
-        insert_guarded: insert_links(rel, dialect, true, IdList::Array),
-        delete: delete_links(rel, dialect, IdList::Array),
-        add_many: add_many(rel, true),
-        add_many_referenced: add_many(rel, false),
-        set: set_links(rel),
+        locks: Lock::ALL.map(|lock| lock_targets(rel, dialect, lock, list)),
+        insert: insert_links(rel, dialect, false, list),
+        insert_guarded: insert_links(rel, dialect, true, list),
+        delete: delete_links(rel, dialect, list),
+        count_targets: (!postgres).then(|| count_targets(rel, dialect, list)),
+        add_many: postgres.then(|| add_many(rel, true)),
+        add_many_referenced: postgres.then(|| add_many(rel, false)),
+        set: postgres.then(|| set_links(rel)),
     }
 }
 
@@ -693,11 +701,13 @@ fn create_linked(rel: &RelationDef) -> Option<Statement> {
     Some(s.statement())
 }
 
-/// How a statement takes a list of target ids: one array parameter (PostgreSQL), or `n`
-/// parameters, the ids bound in order and the last repeated in the places beyond them.
+/// How a statement takes a list of target ids: one array parameter (PostgreSQL), one JSON
+/// text (SQLite), or `n` parameters, the ids bound in order and the last repeated in the
+/// places beyond them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum IdList {
     Array,
+    Json,
     Places(usize),
 }
 
@@ -708,6 +718,11 @@ fn ids_in(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
             s.push(" IN (SELECT unnest(");
             ids_param(s, target);
             s.push("))");
+        }
+        IdList::Json => {
+            s.push(" IN (SELECT value FROM json_each(")
+                .param_of(Param::Ids)
+                .push("))");
         }
         IdList::Places(n) => {
             s.push(" IN (");
@@ -720,6 +735,20 @@ fn ids_in(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
             s.push(")");
         }
     }
+}
+
+/// `SELECT COUNT(*) FROM "Part" WHERE "id" IN (<the ids>)`: whether they all exist, where
+/// nothing needs locking (SQLite's writers hold the database).
+fn count_targets(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let mut s = SqlWriter::new(dialect);
+    s.push("SELECT COUNT(*) FROM ")
+        .ident(target.table)
+        .push(" WHERE ")
+        .ident(target_id);
+    ids_in(&mut s, target, ids);
+    s.statement()
 }
 
 /// `SELECT "id" FROM "Part" WHERE "id" IN (<the ids>) ORDER BY "id"` taking `lock`.
@@ -747,8 +776,8 @@ pub(crate) fn lock_targets(
 
 /// Links the owner to the targets with these ids that exist, in ascending id order so that
 /// concurrent inserts take their locks in one order, skipping existing pairs: `ON CONFLICT DO
-/// NOTHING` (MySQL's `INSERT IGNORE`), and `NOT EXISTS` on SQLite and where the table has no
-/// unique key (`guarded`; MySQL reads the pairs apart instead).
+/// NOTHING` (MySQL's `INSERT IGNORE`), and `NOT EXISTS` where the table has no unique key
+/// (`guarded`; MySQL reads the pairs apart instead).
 pub(crate) fn insert_links(
     rel: &RelationDef,
     dialect: Dialect,
@@ -774,7 +803,7 @@ pub(crate) fn insert_links(
         .push(" AS t WHERE ")
         .qualified("t", target_id);
     ids_in(&mut s, target, ids);
-    if dialect == Dialect::Sqlite || guarded {
+    if guarded {
         s.push(" AND NOT EXISTS (SELECT 1 FROM ")
             .ident(rel.table())
             .push(" AS l WHERE ")

@@ -79,9 +79,27 @@ pub trait DynValue: Debug + Send + Sync {
         &self,
         args: &mut sqlx::mysql::MySqlArguments,
     ) -> Result<(), sqlx::error::BoxDynError>;
+
+    /// The value as a JSON scalar, for the integer and text types ids are made of; `None` for
+    /// any other type. A list of such values travels to SQLite as one JSON text.
+    #[doc(hidden)]
+    fn json(&self) -> Option<String>;
 }
 
 impl<T: SqlType + Debug> DynValue for T {
+    fn json(&self) -> Option<String> {
+        let any = self as &dyn std::any::Any;
+        macro_rules! integers {
+            ($($ty:ty),*) => {$(
+                if let Some(value) = any.downcast_ref::<$ty>() {
+                    return Some(value.to_string());
+                }
+            )*};
+        }
+        integers!(i64, i32, i16, i8, u32, u16, u8);
+        any.downcast_ref::<String>().map(|text| json_string(text))
+    }
+
     #[cfg(feature = "sqlite")]
     fn bind_sqlite(
         &self,
@@ -103,6 +121,38 @@ impl<T: SqlType + Debug> DynValue for T {
     ) -> Result<(), sqlx::error::BoxDynError> {
         sqlx::Arguments::add(args, self)
     }
+}
+
+/// `text` as a JSON string: quoted, with quotes, backslashes and control characters escaped.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The values of `list` as one JSON array, when every one has a JSON form
+/// ([`DynValue::json`]).
+#[cfg(feature = "sqlite")]
+pub(crate) fn json_array(list: &dyn DynList) -> Option<String> {
+    let mut out = String::with_capacity(list.len() * 8 + 2);
+    out.push('[');
+    for i in 0..list.len() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&list.item(i).json()?);
+    }
+    out.push(']');
+    Some(out)
 }
 
 /// Values of one [`SqlType`] for `IN` and `NOT IN`, kept by a filter until it is bound: as

@@ -18,7 +18,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::capture;
 use crate::entities::{assembly, assembly_part, part};
 use crate::harness::{Batch, Case, CaseResult, Result, Stopwatch, measure, run};
-use crate::sql::{Sql, arrays};
+use crate::sql::{Sql, arrays, json};
 use crate::{Assembly, NewPart, Part};
 
 /// Parts in the table: enough for `add_many` of 100,000.
@@ -105,8 +105,7 @@ pub struct BackendResult {
     pub results: Vec<CaseResult>,
 }
 
-/// Binding a list of ids as one array parameter, which only PostgreSQL has: the hand-written
-/// code calls it only where `Sql::pg` holds.
+/// Binding a list of ids as one parameter: a PostgreSQL array, or a JSON text on SQLite.
 trait BindIds<'q>: Sized {
     fn bind_ids(self, ids: &'q [i64]) -> Self;
 }
@@ -118,9 +117,10 @@ impl<'q> BindIds<'q> for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::
 }
 
 impl<'q> BindIds<'q> for sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    /// SQLite has no arrays: its statements list the ids one parameter each.
-    fn bind_ids(self, _: &'q [i64]) -> Self {
-        self
+    /// SQLite has no arrays: the ids travel as one JSON text, read with `json_each`.
+    fn bind_ids(self, ids: &'q [i64]) -> Self {
+        let texts: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.bind(format!("[{}]", texts.join(",")))
     }
 }
 
@@ -372,24 +372,19 @@ macro_rules! cases {
             // five runs. On PostgreSQL the ids are one array parameter and the texts are fixed,
             // prepared once, as habtm's are.
 
+            // On PostgreSQL the ids are one array parameter, on SQLite one JSON text: the
+            // texts are fixed and prepared once, as habtm's are.
+
             async fn hw_lock_parts(conn: &mut Connection, sql: &Sql, ids: &[i64]) -> Result<()> {
-                if sql.pg {
+                let found = if sql.pg {
                     let rows = sqlx::query(arrays::LOCK_PARTS).bind_ids(ids).fetch_all(&mut *conn).await?;
-                    if rows.len() != ids.len() {
-                        return Err("a part does not exist".into());
-                    }
-                    return Ok(());
-                }
-                for chunk in ids.chunks(CHUNK) {
-                    let mut query =
-                        sqlx::query(AssertSqlSafe(sql.lock_parts(chunk.len()))).persistent(false);
-                    for &id in chunk {
-                        query = query.bind(id);
-                    }
-                    let rows = query.fetch_all(&mut *conn).await?;
-                    if rows.len() != chunk.len() {
-                        return Err("a part does not exist".into());
-                    }
+                    rows.len() as i64
+                } else {
+                    let row = sqlx::query(json::COUNT_PARTS).bind_ids(ids).fetch_one(&mut *conn).await?;
+                    row.try_get(0)?
+                };
+                if found != ids.len() as i64 {
+                    return Err("a part does not exist".into());
                 }
                 Ok(())
             }
@@ -400,24 +395,9 @@ macro_rules! cases {
                 owner: i64,
                 ids: &[i64],
             ) -> Result<u64> {
-                if sql.pg {
-                    let query = sqlx::query(arrays::INSERT_LINKS).bind(owner).bind_ids(ids);
-                    return Ok(query.execute(&mut *conn).await?.rows_affected());
-                }
-                let mut added = 0;
-                for chunk in ids.chunks(CHUNK) {
-                    let mut query = sqlx::query(AssertSqlSafe(sql.insert_links(chunk.len())))
-                        .persistent(false)
-                        .bind(owner);
-                    for &id in chunk {
-                        query = query.bind(id);
-                    }
-                    if !sql.pg {
-                        query = query.bind(owner);
-                    }
-                    added += query.execute(&mut *conn).await?.rows_affected();
-                }
-                Ok(added)
+                let text = if sql.pg { arrays::INSERT_LINKS } else { json::INSERT_LINKS };
+                let query = sqlx::query(text).bind(owner).bind_ids(ids);
+                Ok(query.execute(&mut *conn).await?.rows_affected())
             }
 
             async fn hw_delete_links(
@@ -426,21 +406,9 @@ macro_rules! cases {
                 owner: i64,
                 ids: &[i64],
             ) -> Result<u64> {
-                if sql.pg {
-                    let query = sqlx::query(arrays::DELETE_LINKS).bind(owner).bind_ids(ids);
-                    return Ok(query.execute(&mut *conn).await?.rows_affected());
-                }
-                let mut removed = 0;
-                for chunk in ids.chunks(CHUNK - 1) {
-                    let mut query = sqlx::query(AssertSqlSafe(sql.delete_links(chunk.len())))
-                        .persistent(false)
-                        .bind(owner);
-                    for &id in chunk {
-                        query = query.bind(id);
-                    }
-                    removed += query.execute(&mut *conn).await?.rows_affected();
-                }
-                Ok(removed)
+                let text = if sql.pg { arrays::DELETE_LINKS } else { json::DELETE_LINKS };
+                let query = sqlx::query(text).bind(owner).bind_ids(ids);
+                Ok(query.execute(&mut *conn).await?.rows_affected())
             }
 
             /// `set` by hand: the same statements as habtm's, in the same order.

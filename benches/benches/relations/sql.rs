@@ -106,38 +106,6 @@ impl Sql {
         w.sql
     }
 
-    /// Which of `n` part ids exist, in ascending order, keeping them from being deleted until
-    /// the links are written.
-    pub fn lock_parts(&self, n: usize) -> String {
-        let mut w = Writer::new(self.pg);
-        w.push(r#"SELECT "id" FROM "Part" WHERE "id" IN "#);
-        w.list(n);
-        w.push(r#" ORDER BY "id""#);
-        w.push(key_share(self.pg));
-        w.sql
-    }
-
-    /// Links one owner to `n` parts (which exist), skipping existing links, in ascending part
-    /// order: binds owner, the parts, and on SQLite the owner again.
-    pub fn insert_links(&self, n: usize) -> String {
-        let mut w = Writer::new(self.pg);
-        w.push(r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT "#);
-        w.param();
-        w.push(r#", t."id" FROM "Part" AS t WHERE t."id" IN "#);
-        w.list(n);
-        // habtm skips existing pairs by hand on SQLite, which it never asks whether the join
-        // table has a unique key; PostgreSQL's catalog said this one has.
-        if !self.pg {
-            w.push(
-                r#" AND NOT EXISTS (SELECT 1 FROM "AssemblyPart" AS l WHERE l."assembly_id" = "#,
-            );
-            w.param();
-            w.push(r#" AND l."part_id" = t."id")"#);
-        }
-        w.push(r#" ORDER BY t."id" ON CONFLICT DO NOTHING"#);
-        w.sql
-    }
-
     /// A plain multi-row insert of one owner's links to `n` parts, skipping existing links:
     /// binds owner, part pairs.
     pub fn insert_values(&self, n: usize) -> String {
@@ -150,16 +118,6 @@ impl Sql {
             w.list(2);
         }
         w.push(" ON CONFLICT DO NOTHING");
-        w.sql
-    }
-
-    /// Unlinks `n` parts from one owner: binds owner, then the parts.
-    pub fn delete_links(&self, n: usize) -> String {
-        let mut w = Writer::new(self.pg);
-        w.push(r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = "#);
-        w.param();
-        w.push(r#" AND "part_id" IN "#);
-        w.list(n);
         w.sql
     }
 }
@@ -188,6 +146,19 @@ pub mod arrays {
     /// `create` in one statement: the owner locked, the part inserted if it exists, and
     /// linked; no row when the owner is missing: binds owner, part number.
     pub const CREATE: &str = r#"WITH o AS (SELECT "id" FROM "Assembly" WHERE "id" = $1 FOR KEY SHARE), r AS (INSERT INTO "Part" ("part_number") SELECT $2 FROM o RETURNING "id", "part_number"), l AS (INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT o."id", r."id" FROM o, r) SELECT r."id", r."part_number" FROM r"#;
+}
+
+/// SQLite's statements over a list of part ids bound as one JSON text, read with
+/// `json_each`, as habtm writes them there.
+pub mod json {
+    /// How many of the parts exist (SQLite takes no row locks): binds the ids.
+    pub const COUNT_PARTS: &str =
+        r#"SELECT COUNT(*) FROM "Part" WHERE "id" IN (SELECT value FROM json_each(?))"#;
+    /// Links one owner to the parts, skipping existing links (the join table's primary key):
+    /// binds owner, ids.
+    pub const INSERT_LINKS: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, t."id" FROM "Part" AS t WHERE t."id" IN (SELECT value FROM json_each(?)) ORDER BY t."id" ON CONFLICT DO NOTHING"#;
+    /// Unlinks the parts from one owner: binds owner, ids.
+    pub const DELETE_LINKS: &str = r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (SELECT value FROM json_each(?))"#;
 }
 
 /// Builds a statement, numbering placeholders on PostgreSQL.

@@ -1,7 +1,7 @@
 //! Join models with extra columns: LoopBack's `through`.
 
 use habtm::sqlx::Pool;
-use habtm::{Backend, Filter, Model, Result, Schema};
+use habtm::{Backend, Error, Filter, Model, Result, Schema};
 use habtm_tests::raw;
 
 use crate::schema::catalog;
@@ -242,6 +242,23 @@ async fn join_models_with_their_own_table_and_keys<DB: Backend>(pool: &Pool<DB>)
         .add_with(pool, uuid::Uuid::from_u128(8), role("x"))
         .await;
     assert!(nobody.unwrap_err().is_not_found());
+
+    // Lists of text ids (one JSON text on SQLite, a quote inside) and of UUIDs (which
+    // SQLite stores as blobs: one parameter each).
+    let bob = "bo\"b".to_owned();
+    User::create(pool, NewUser { id: bob.clone() }).await?;
+    let both = ["ada".to_owned(), bob.clone()];
+    assert_eq!(admins.users().add_many(pool, both.clone()).await?, 1);
+    assert_eq!(admins.users().ids(pool).await?, both);
+    let missing = admins.users().add_many(pool, ["cy\\".to_owned()]).await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { model: "User", ref id }) if id == r#""cy\\""#),
+        "{missing:?}"
+    );
+    admins.users().set(pool, [bob.clone()]).await?;
+    assert_eq!(admins.users().ids(pool).await?, [bob.clone()]);
+    assert_eq!(ada.groups().add_many(pool, [admins.id]).await?, 1);
+    assert_eq!(admins.users().remove_many(pool, both).await?, 2);
 
     let (_, fks, _) = catalog(pool, "tbl_user_has_group").await?;
     assert_eq!(

@@ -1,6 +1,7 @@
-//! Writing many links at once: `add_many`, `remove_many` and `set`, in one transaction. On
-//! PostgreSQL the ids are one array parameter, so each step is one fixed statement whatever
-//! their number; elsewhere one statement per chunk of ids, as many as the bind limit allows.
+//! Writing many links at once: `add_many`, `remove_many` and `set`. On PostgreSQL the ids
+//! are one array parameter and on SQLite one JSON text (integer and text ids), so each step
+//! is one fixed statement whatever their number; on MySQL, and on SQLite for other ids, one
+//! statement per chunk of ids, as many as the bind limit allows.
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -10,13 +11,14 @@ use sqlx::{AssertSqlSafe, SqlSafeStr};
 use crate::backend::Backend;
 use crate::backend::bind;
 use crate::db::Db;
-use crate::def::{Model, Relation};
+use crate::def::{ListStatements, Model, Relation};
 use crate::dialect::{Dialect, Lock};
 use crate::error::{Context, Error, Op, Result};
 use crate::ops::model;
 use crate::retry::{begin, retrying};
 use crate::sql::{Binds, SqlWriter};
 use crate::statement::{self, IdList};
+use crate::value::DynValue;
 
 use super::{Related, chunk_rows, distinct};
 
@@ -60,13 +62,15 @@ where
         op: Op,
     ) -> Result<u64> {
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
-        if let Some(lists) = self.statements::<DB>().lists.as_ref().filter(|_| !guarded) {
+        let lists = self.statements::<DB>().lists.as_ref();
+        if let Some(lists) = lists.filter(|l| !guarded && l.add_many.is_some()) {
             let referenced = self.rel().target_referenced::<DB>(conn, op).await?;
             let sql = if referenced {
                 &lists.add_many_referenced
             } else {
                 &lists.add_many
             };
+            let sql = sql.as_ref().expect("PostgreSQL's");
             let binds = Binds::<DB>::owner(&self.owner_id).ids(&ids);
             let mut row = DB::fetch_optional(conn, sql.text(), sql.bind(&binds)?).await;
             if referenced
@@ -132,7 +136,7 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        if DB::DIALECT == Dialect::Postgres {
+        if DB::DIALECT != Dialect::MySql && self.lists_for::<DB>(ids).is_some() {
             // One statement: atomic by itself.
             return self.delete_links::<DB>(conn, ids, op).await;
         }
@@ -187,10 +191,14 @@ where
             self.lock_parents::<DB>(&mut tx, Lock::Update, wanted, target_lock, false, op)
                 .await?;
         }
-        if let Some(lists) = self.statements::<DB>().lists.as_ref().filter(|_| !guarded) {
+        let set = self
+            .statements::<DB>()
+            .lists
+            .as_ref()
+            .and_then(|l| l.set.as_ref());
+        if let Some(sql) = set.filter(|_| !guarded) {
             // The owner is locked: the one statement of the writes reads the links as every
             // earlier `set` of it left them.
-            let sql = &lists.set;
             let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&wanted))?;
             let row = one_row::<DB>(DB::fetch_optional(&mut tx, sql.text(), args).await, op)?;
             if let Some(missing) = DB::get::<Option<T::Id>>(&row, 0).at(op)? {
@@ -229,6 +237,14 @@ where
         Ok(())
     }
 
+    /// The statements that take `ids` as one parameter, where the backend can: always on
+    /// PostgreSQL (an array), on SQLite when the ids have a JSON form (integers, text).
+    fn lists_for<DB: Backend>(&self, ids: &[T::Id]) -> Option<&'static ListStatements> {
+        let lists = self.statements::<DB>().lists.as_ref()?;
+        let json = || ids.first().is_none_or(|id| id.json().is_some());
+        (DB::DIALECT == Dialect::Postgres || json()).then_some(lists)
+    }
+
     /// Takes `lock` on the target rows with these ids, in ascending id order (one statement,
     /// or one per chunk where a list is not one parameter); the first id that has no row, if
     /// any.
@@ -239,7 +255,15 @@ where
         lock: Lock,
         op: Op,
     ) -> Result<Option<T::Id>> {
-        if let Some(lists) = &self.statements::<DB>().lists {
+        if let Some(lists) = self.lists_for::<DB>(ids) {
+            if let Some(sql) = &lists.count_targets {
+                // Nothing to lock: count them, and look for the missing one only if need be.
+                let args = sql.bind(&Binds::<DB>::default().ids(&ids))?;
+                let row = one_row::<DB>(DB::fetch_optional(conn, sql.text(), args).await, op)?;
+                if DB::get::<i64>(&row, 0).at(op)? == ids.len() as i64 {
+                    return Ok(None);
+                }
+            }
             let sql = lists.lock(lock);
             let args = sql.bind(&Binds::<DB>::default().ids(&ids))?;
             let rows = DB::fetch_all(conn, sql.text(), args).await.at(op)?;
@@ -274,7 +298,11 @@ where
         guarded: bool,
         op: Op,
     ) -> Result<u64> {
-        if let Some(lists) = &self.statements::<DB>().lists {
+        // SQLite's writers take turns, so it never locks, but a pair must still be skipped by
+        // hand where the table has no unique key.
+        let guarded = guarded
+            || (DB::DIALECT == Dialect::Sqlite && !self.rel().unique::<DB>(conn, op).await?);
+        if let Some(lists) = self.lists_for::<DB>(ids) {
             let sql = if guarded {
                 &lists.insert_guarded
             } else {
@@ -346,7 +374,7 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        if let Some(lists) = &self.statements::<DB>().lists {
+        if let Some(lists) = self.lists_for::<DB>(ids) {
             let sql = &lists.delete;
             let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
             return DB::execute(conn, sql.text(), args).await.at(op);
