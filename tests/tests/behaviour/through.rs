@@ -256,7 +256,7 @@ async fn join_models_with_their_own_table_and_keys<DB: Backend>(pool: &Pool<DB>)
         "{missing:?}"
     );
     admins.users().set(pool, [bob.clone()]).await?;
-    assert_eq!(admins.users().ids(pool).await?, [bob.clone()]);
+    assert_eq!(admins.users().ids(pool).await?, std::slice::from_ref(&bob));
     assert_eq!(ada.groups().add_many(pool, [admins.id]).await?, 1);
     assert_eq!(admins.users().remove_many(pool, both).await?, 2);
 
