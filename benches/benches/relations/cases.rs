@@ -953,17 +953,9 @@ macro_rules! cases {
                                 let owners = &ctx.assemblies;
                                 // Unprepared, as habtm runs it (see `hw_lock_parts`).
                                 let ids: Vec<i64> = owners.iter().map(|owner| owner.id).collect();
-                                let rows = if ctx.sql.pg {
-                                    let query = sqlx::query(arrays::LOAD).bind_ids(&ids).persistent(false);
-                                    query.fetch_all(&ctx.pool).await?
-                                } else {
-                                    let mut query =
-                                        sqlx::query(AssertSqlSafe(ctx.sql.load(owners.len()))).persistent(false);
-                                    for &id in &ids {
-                                        query = query.bind(id);
-                                    }
-                                    query.fetch_all(&ctx.pool).await?
-                                };
+                                let text = if ctx.sql.pg { arrays::LOAD } else { json::LOAD };
+                                let query = sqlx::query(text).bind_ids(&ids).persistent(false);
+                                let rows = query.fetch_all(&ctx.pool).await?;
                                 let position: HashMap<i64, usize> =
                                     owners.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
                                 let mut loaded: Vec<Vec<Part>> = vec![Vec::new(); owners.len()];

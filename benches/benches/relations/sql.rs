@@ -84,15 +84,6 @@ impl Sql {
         }
     }
 
-    /// The parts of `owners` assemblies in one statement, ordered by owner then part.
-    pub fn load(&self, owners: usize) -> String {
-        let mut w = Writer::new(self.pg);
-        w.push(r#"SELECT j."assembly_id" AS habtm_owner, t."id", t."part_number" FROM "Part" AS t INNER JOIN "AssemblyPart" AS j ON j."part_id" = t."id" WHERE j."assembly_id" IN "#);
-        w.list(owners);
-        w.push(r#" ORDER BY j."assembly_id", t."id""#);
-        w.sql
-    }
-
     /// `prefix` followed by `rows` tuples of `columns` placeholders (set-up only).
     pub fn values(&self, prefix: &str, columns: usize, rows: usize) -> String {
         let mut w = Writer::new(self.pg);
@@ -159,6 +150,8 @@ pub mod json {
     pub const INSERT_LINKS: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, t."id" FROM "Part" AS t WHERE t."id" IN (SELECT value FROM json_each(?)) ORDER BY t."id" ON CONFLICT DO NOTHING"#;
     /// Unlinks the parts from one owner: binds owner, ids.
     pub const DELETE_LINKS: &str = r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (SELECT value FROM json_each(?))"#;
+    /// The parts of many owners (eager loading): binds the owners' ids.
+    pub const LOAD: &str = r#"SELECT j."assembly_id" AS habtm_owner, t."id", t."part_number" FROM "Part" AS t INNER JOIN "AssemblyPart" AS j ON j."part_id" = t."id" WHERE j."assembly_id" IN (SELECT value FROM json_each(?)) ORDER BY j."assembly_id", t."id""#;
 }
 
 /// Builds a statement, numbering placeholders on PostgreSQL.

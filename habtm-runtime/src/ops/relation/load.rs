@@ -12,6 +12,7 @@ use crate::filter::Filter;
 use crate::run;
 use crate::sql::{ROWS, SqlWriter};
 use crate::statement;
+use crate::value::DynValue;
 
 use super::{MAX_CHUNK_ROWS, bind_padded, distinct};
 
@@ -105,6 +106,12 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         let owner_type = (O::def().id_column().sql_type)(DB::DIALECT);
         w.push("(SELECT unnest(").param().push("::");
         w.push(&owner_type).push("[]))");
+        let ids: Vec<O::Id> = owners.iter().map(|&id| id.clone()).collect();
+        DB::bind_array(&mut args, &ids).map_err(Error::encode)?;
+    } else if DB::DIALECT == Dialect::Sqlite && owners.first().is_none_or(|id| id.json().is_some())
+    {
+        // One JSON text, whatever the number of owners.
+        w.push("(SELECT value FROM json_each(").param().push("))");
         let ids: Vec<O::Id> = owners.iter().map(|&id| id.clone()).collect();
         DB::bind_array(&mut args, &ids).map_err(Error::encode)?;
     } else {
