@@ -255,25 +255,24 @@ impl Counted for sqlx::Sqlite {
     }
 }
 
-impl Counted for sqlx::Postgres {
-    async fn counted(pool: &Pool<Self>) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)> {
-        let options = (*pool.connect_options()).clone();
-        let proxy = proxy_to(options.get_host(), options.get_port())?;
-        let options = options.host("127.0.0.1").port(proxy.port());
-        let counted = one_connection().connect_with(options).await?;
-        Ok((counted, Box::new(move || proxy.round_trips())))
-    }
+/// A server's pool through the counting proxy, the same for each server but for the types.
+macro_rules! through_proxy {
+    ($($db:ty),*) => {$(
+        impl Counted for $db {
+            async fn counted(
+                pool: &Pool<Self>,
+            ) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)> {
+                let options = (*pool.connect_options()).clone();
+                let proxy = proxy_to(options.get_host(), options.get_port())?;
+                let options = options.host("127.0.0.1").port(proxy.port());
+                let counted = one_connection().connect_with(options).await?;
+                Ok((counted, Box::new(move || proxy.round_trips())))
+            }
+        }
+    )*};
 }
 
-impl Counted for sqlx::MySql {
-    async fn counted(pool: &Pool<Self>) -> habtm::Result<(Pool<Self>, Box<dyn Fn() -> usize>)> {
-        let options = (*pool.connect_options()).clone();
-        let proxy = proxy_to(options.get_host(), options.get_port())?;
-        let options = options.host("127.0.0.1").port(proxy.port());
-        let counted = one_connection().connect_with(options).await?;
-        Ok((counted, Box::new(move || proxy.round_trips())))
-    }
-}
+through_proxy!(sqlx::Postgres, sqlx::MySql);
 
 /// The round trips of each operation, on one connection whose statements are prepared
 /// already (every operation runs once before it is counted), printed as rows of the table;
