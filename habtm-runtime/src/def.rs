@@ -417,13 +417,11 @@ pub(crate) struct ListStatements {
     /// SQLite: `SELECT COUNT(*) FROM "Part" WHERE "id" IN (<the ids>)`, whether every row
     /// exists, in one row.
     pub(crate) count_targets: Option<Statement>,
-    /// PostgreSQL: `add_many` on a join table with a unique key, in one statement: the owner and the
-    /// rows locked, the links inserted if all exist; answers whether the owner exists, how
-    /// many links are new, and the first id without a row.
-    pub(crate) add_many: Option<Statement>,
-    /// `add_many` for a join table whose foreign key checks each target: the rows read, not
-    /// locked (the key's check locks them).
-    pub(crate) add_many_referenced: Option<Statement>,
+    /// PostgreSQL: `add_many` on a join table with a unique key, in one statement: the owner
+    /// locked, then the rows, locked (the first form) or only read where a foreign key checks
+    /// them and so locks them itself (the second); the links inserted if all exist. Answers
+    /// whether the owner exists, how many links are new, and the first id without a row.
+    pub(crate) add_many: Option<[Statement; 2]>,
     /// PostgreSQL: `set`'s writes on a join table with a unique key, after the owner is locked: the rows
     /// to link locked, the other links deleted and the new ones inserted if all exist;
     /// answers the first id without a row.

@@ -470,8 +470,7 @@ fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
         insert_guarded: insert_links(rel, dialect, true, list),
         delete: delete_links(rel, dialect, list),
         count_targets: (!postgres).then(|| count_targets(rel, dialect, list)),
-        add_many: postgres.then(|| add_many(rel, true)),
-        add_many_referenced: postgres.then(|| add_many(rel, false)),
+        add_many: postgres.then(|| [add_many(rel, true), add_many(rel, false)]),
         set: postgres.then(|| set_links(rel)),
     }
 }

@@ -34,9 +34,10 @@ where
     /// On PostgreSQL, where the join table has a unique key on the pair, one statement: the
     /// owner locked, the rows locked in ascending id (or only read, where a foreign key
     /// checks them and so locks them as their links are inserted), the links inserted if all
-    /// exist. Elsewhere, one transaction: the owner and the rows locked (the rows in one
-    /// statement per chunk, ascending), then one `INSERT ... SELECT` per chunk that skips
-    /// existing pairs; a chunk is as many ids as the database binds, up to 10,000.
+    /// exist. Elsewhere, one transaction: the owner and the rows locked (SQLite, which has no
+    /// row locks, counts them), then `INSERT ... SELECT` skipping existing pairs, taking the
+    /// ids as one JSON text on SQLite, or one statement per chunk of ids on MySQL (as many as
+    /// the database binds, up to 10,000).
     pub async fn add_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
         I: IntoIterator<Item = T::Id>,
@@ -63,14 +64,9 @@ where
     ) -> Result<u64> {
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
         let lists = self.statements::<DB>().lists.as_ref();
-        if let Some(lists) = lists.filter(|l| !guarded && l.add_many.is_some()) {
+        if let Some(forms) = lists.and_then(|l| l.add_many.as_ref()).filter(|_| !guarded) {
             let referenced = self.rel().target_referenced::<DB>(conn, op).await?;
-            let sql = if referenced {
-                &lists.add_many_referenced
-            } else {
-                &lists.add_many
-            };
-            let sql = sql.as_ref().expect("PostgreSQL's");
+            let sql = &forms[usize::from(referenced)];
             let binds = Binds::<DB>::owner(&self.owner_id).ids(&ids);
             let mut row = DB::fetch_optional(conn, sql.text(), sql.bind(&binds)?).await;
             if referenced
