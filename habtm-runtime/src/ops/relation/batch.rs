@@ -237,7 +237,7 @@ where
     /// PostgreSQL (an array), on SQLite when the ids have a JSON form (integers, text).
     fn lists_for<DB: Backend>(&self, ids: &[T::Id]) -> Option<&'static ListStatements> {
         let lists = self.statements::<DB>().lists.as_ref()?;
-        let json = || ids.first().is_none_or(|id| id.json().is_some());
+        let json = || ids.first().is_none_or(|id| DynValue::json(id).is_some());
         (DB::DIALECT == Dialect::Postgres || json()).then_some(lists)
     }
 

@@ -108,7 +108,10 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         w.push(&owner_type).push("[]))");
         let ids: Vec<O::Id> = owners.iter().map(|&id| id.clone()).collect();
         DB::bind_array(&mut args, &ids).map_err(Error::encode)?;
-    } else if DB::DIALECT == Dialect::Sqlite && owners.first().is_none_or(|id| id.json().is_some())
+    } else if DB::DIALECT == Dialect::Sqlite
+        && owners
+            .first()
+            .is_none_or(|id| DynValue::json(*id).is_some())
     {
         // One JSON text, whatever the number of owners.
         w.push("(SELECT value FROM json_each(").param().push("))");

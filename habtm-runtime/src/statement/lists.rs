@@ -1,0 +1,201 @@
+//! The statements over a list of target ids: bound as one parameter (a PostgreSQL array, a
+//! JSON text that SQLite reads with `json_each`), or as padded places, one per id.
+
+use crate::def::{ListStatements, ModelDef, RelationDef};
+use crate::dialect::{Dialect, Lock};
+use crate::sql::{Param, SqlWriter, Statement};
+
+use super::postgres::{add_many, set_links};
+
+/// The statements over a list of target ids bound as one parameter: a PostgreSQL array, or
+/// a JSON text that SQLite reads with `json_each`.
+pub(super) fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
+    let list = if dialect == Dialect::Postgres {
+        IdList::Array
+    } else {
+        IdList::Json
+    };
+    let postgres = dialect == Dialect::Postgres;
+    ListStatements {
+        locks: Lock::ALL.map(|lock| lock_targets(rel, dialect, lock, list)),
+        insert: insert_links(rel, dialect, false, list),
+        insert_guarded: insert_links(rel, dialect, true, list),
+        delete: delete_links(rel, dialect, list),
+        count_targets: (!postgres).then(|| count_targets(rel, dialect, list)),
+        add_many: postgres.then(|| [add_many(rel, true), add_many(rel, false)]),
+        set: postgres.then(|| set_links(rel)),
+    }
+}
+
+/// `$n::int8[]`: the list of target ids as one array parameter, bound here.
+pub(super) fn ids_param(s: &mut SqlWriter, target: &ModelDef) {
+    s.binds(Param::Ids).param();
+    array_cast(s, target);
+}
+
+/// `$n::int8[]`: the list of target ids, parameter `n`, once more.
+pub(super) fn ids_again(s: &mut SqlWriter, target: &ModelDef, n: usize) {
+    s.param_again(n);
+    array_cast(s, target);
+}
+
+/// `::int8[]`: an array of the target's ids.
+fn array_cast(s: &mut SqlWriter, target: &ModelDef) {
+    let id_type = (target.id_column().sql_type)(Dialect::Postgres);
+    s.push("::").push(&id_type).push("[]");
+}
+
+/// How a statement takes a list of target ids: one array parameter (PostgreSQL), one JSON
+/// text (SQLite), or `n` parameters, the ids bound in order and the last repeated in the
+/// places beyond them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IdList {
+    Array,
+    Json,
+    Places(usize),
+}
+
+/// ` IN (<the ids>)`.
+pub(super) fn ids_in(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
+    match ids {
+        IdList::Array => {
+            s.push(" IN (SELECT unnest(");
+            ids_param(s, target);
+            s.push("))");
+        }
+        IdList::Json => {
+            s.push(" IN (SELECT value FROM json_each(")
+                .param_of(Param::Ids)
+                .push("))");
+        }
+        IdList::Places(n) => {
+            s.push(" IN (");
+            for i in 0..n {
+                if i > 0 {
+                    s.push(", ");
+                }
+                s.param_of(Param::IdAt(i));
+            }
+            s.push(")");
+        }
+    }
+}
+
+/// `SELECT COUNT(*) FROM "Part" WHERE "id" IN (<the ids>)`: whether they all exist, where
+/// nothing needs locking (SQLite's writers hold the database).
+fn count_targets(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let mut s = SqlWriter::new(dialect);
+    s.push("SELECT COUNT(*) FROM ")
+        .ident(target.table)
+        .push(" WHERE ")
+        .ident(target_id);
+    ids_in(&mut s, target, ids);
+    s.statement()
+}
+
+/// `SELECT "id" FROM "Part" WHERE "id" IN (<the ids>) ORDER BY "id"` taking `lock`.
+pub(crate) fn lock_targets(
+    rel: &RelationDef,
+    dialect: Dialect,
+    lock: Lock,
+    ids: IdList,
+) -> Statement {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let mut s = SqlWriter::new(dialect);
+    s.push("SELECT ")
+        .ident(target_id)
+        .push(" FROM ")
+        .ident(target.table)
+        .push(" WHERE ")
+        .ident(target_id);
+    ids_in(&mut s, target, ids);
+    s.push(" ORDER BY ")
+        .ident(target_id)
+        .push(dialect.lock_clause(lock));
+    s.statement()
+}
+
+/// Links the owner to the targets with these ids that exist, in ascending id order so that
+/// concurrent inserts take their locks in one order, skipping existing pairs: `ON CONFLICT DO
+/// NOTHING` (MySQL's `INSERT IGNORE`), and `NOT EXISTS` where the table has no unique key
+/// (`guarded`; MySQL reads the pairs apart instead).
+pub(crate) fn insert_links(
+    rel: &RelationDef,
+    dialect: Dialect,
+    guarded: bool,
+    ids: IdList,
+) -> Statement {
+    let target = (rel.target)();
+    let target_id = target.id_column().name;
+    let mut s = SqlWriter::new(dialect);
+    s.push(if dialect == Dialect::MySql {
+        "INSERT IGNORE INTO "
+    } else {
+        "INSERT INTO "
+    });
+    s.ident(rel.table()).push(" (");
+    s.idents(None, [rel.owner_key, rel.target_key])
+        .push(") SELECT ")
+        .param_of(Param::Owner);
+    s.push(", ")
+        .qualified("t", target_id)
+        .push(" FROM ")
+        .ident(target.table)
+        .push(" AS t WHERE ")
+        .qualified("t", target_id);
+    ids_in(&mut s, target, ids);
+    if guarded {
+        s.push(" AND NOT EXISTS (SELECT 1 FROM ")
+            .ident(rel.table())
+            .push(" AS l WHERE ")
+            .qualified("l", rel.owner_key)
+            .push(" = ");
+        if dialect == Dialect::Postgres {
+            s.param_again(1);
+        } else {
+            s.param_of(Param::Owner);
+        }
+        s.push(" AND ")
+            .qualified("l", rel.target_key)
+            .push(" = ")
+            .qualified("t", target_id)
+            .push(")");
+    }
+    s.push(" ORDER BY ").qualified("t", target_id);
+    if dialect != Dialect::MySql {
+        s.push(" ON CONFLICT DO NOTHING");
+    }
+    s.statement()
+}
+
+/// ` WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`: the owner's links among them.
+fn links_among(s: &mut SqlWriter, rel: &RelationDef, ids: IdList) {
+    s.push(" WHERE ")
+        .eq_param_of(rel.owner_key, Param::Owner)
+        .push(" AND ")
+        .ident(rel.target_key);
+    ids_in(s, (rel.target)(), ids);
+}
+
+/// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
+pub(crate) fn delete_links(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
+    let mut s = SqlWriter::new(dialect);
+    s.push("DELETE FROM ").ident(rel.table());
+    links_among(&mut s, rel, ids);
+    s.statement()
+}
+
+/// `SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the
+/// ids>)`: which of them are linked.
+pub(crate) fn linked_among(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
+    let mut s = SqlWriter::new(dialect);
+    s.push("SELECT ")
+        .ident(rel.target_key)
+        .push(" FROM ")
+        .ident(rel.table());
+    links_among(&mut s, rel, ids);
+    s.statement()
+}
