@@ -283,7 +283,12 @@ backend! {
     arguments = sqlx::mysql::MySqlArguments,
     dialect = Dialect::MySql,
     bind_dyn = bind_mysql,
-    bind_array = |args, values| { let _ = (args, values); Err("MySQL has no array parameters".into()) },
+    bind_array = |args, values| {
+        // MySQL has no arrays: the list travels as one JSON text, which the statement reads
+        // with `JSON_TABLE`.
+        let json = crate::value::json_array(values).ok_or("a list MySQL cannot take as JSON")?;
+        sqlx::Arguments::add(args, json)
+    },
     insert_id = |result| result.last_insert_id() as i64,
     // ... CONSTRAINT `x` FOREIGN KEY (`part_id`) REFERENCES `Part` (`id`) ...
     fk_column = |error| between(error.message(), "FOREIGN KEY (`", "`)").map(str::to_owned),

@@ -371,9 +371,9 @@ pub struct RelationStatements {
     /// For a relation with a join model: `add` and `add_guarded` writing the join model's
     /// data columns too, and `UPDATE` of those columns for one link.
     pub(crate) through: Option<ThroughStatements>,
-    /// Where a list of ids binds as one parameter (PostgreSQL's arrays): the statements over
-    /// any number of targets, one text each.
-    pub(crate) lists: Option<ListStatements>,
+    /// The statements over any number of targets, one text each, the ids bound as one
+    /// parameter.
+    pub(crate) lists: ListStatements,
     /// Whether the join table holds each pair at most once, once learned.
     pub(crate) shape: Shape,
 }
@@ -401,7 +401,8 @@ pub(crate) struct Reads {
 }
 
 /// Statements over a list of target ids bound as one parameter: `IN (SELECT
-/// unnest($2::INT8[]))` on PostgreSQL, `IN (SELECT value FROM json_each(?))` on SQLite.
+/// unnest($2::INT8[]))` on PostgreSQL, `IN (SELECT value FROM json_each(?))` on SQLite, a join
+/// from `JSON_TABLE(?, ...)` on MySQL.
 #[derive(Debug)]
 pub(crate) struct ListStatements {
     /// `SELECT "id" FROM "Part" WHERE "id" IN (<the ids>) ORDER BY "id"` taking each
@@ -410,8 +411,10 @@ pub(crate) struct ListStatements {
     /// `INSERT INTO "AssemblyPart" (...) SELECT ?, t."id" FROM "Part" AS t WHERE t."id" IN
     /// (<the ids>) ORDER BY t."id" ON CONFLICT DO NOTHING`.
     pub(crate) insert: Statement,
-    /// `insert` that also skips a pair already linked, for a join table without a unique key.
-    pub(crate) insert_guarded: Statement,
+    /// `insert` that also skips a pair already linked, for a join table without a unique key;
+    /// `None` on MySQL, which reads the linked pairs apart (a locking read would lock the
+    /// whole table).
+    pub(crate) insert_guarded: Option<Statement>,
     /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
     pub(crate) delete: Statement,
     /// SQLite: `SELECT COUNT(*) FROM "Part" WHERE "id" IN (<the ids>)`, whether every row
@@ -462,3 +465,5 @@ pub(crate) const KNOWN: u8 = 1;
 pub(crate) const UNIQUE: u8 = 2;
 /// A foreign key from the target's column to the target's table (read on PostgreSQL only).
 pub(crate) const TARGET_REFERENCED: u8 = 4;
+/// MySQL: the server has `JSON_TABLE`, which reads a list of ids as one JSON text.
+pub(crate) const JSON_TABLE: u8 = 8;

@@ -2,6 +2,8 @@
 
 use std::fmt::Debug;
 
+use crate::dialect::Dialect;
+
 /// `Supported`: the types one driver encodes, decodes and names; every type when its
 /// feature is off.
 macro_rules! supported {
@@ -139,9 +141,22 @@ fn json_string(text: &str) -> String {
     out
 }
 
+/// Whether a list of values like `sample` (the first; `None` for an empty list) travels to
+/// `dialect` as one JSON text: on SQLite those with a JSON form, integers and text; on MySQL
+/// integers only, since `JSON_TABLE`'s text column has its own collation, which an index of
+/// another cannot be probed with. (PostgreSQL takes arrays.)
+pub(crate) fn json_list(dialect: Dialect, sample: Option<&dyn DynValue>) -> bool {
+    let json = sample.map(DynValue::json);
+    match dialect {
+        Dialect::Sqlite => json.is_none_or(|json| json.is_some()),
+        Dialect::MySql => json.is_none_or(|json| json.is_some_and(|j| !j.starts_with('"'))),
+        Dialect::Postgres => false,
+    }
+}
+
 /// The values of `list` as one JSON array, when every one has a JSON form
 /// ([`DynValue::json`]).
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) fn json_array(list: &dyn DynList) -> Option<String> {
     let mut out = String::with_capacity(list.len() * 8 + 2);
     out.push('[');

@@ -1,5 +1,6 @@
 //! The statements over a list of target ids: bound as one parameter (a PostgreSQL array, a
-//! JSON text that SQLite reads with `json_each`), or as padded places, one per id.
+//! JSON text that SQLite reads with `json_each` and MySQL with `JSON_TABLE`), or as padded
+//! places, one per id.
 
 use crate::def::{ListStatements, ModelDef, RelationDef};
 use crate::dialect::{Dialect, Lock};
@@ -8,20 +9,21 @@ use crate::sql::{Param, SqlWriter, Statement};
 use super::postgres::{add_many, set_links};
 
 /// The statements over a list of target ids bound as one parameter: a PostgreSQL array, or
-/// a JSON text that SQLite reads with `json_each`.
+/// a JSON text that SQLite reads with `json_each` and MySQL with `JSON_TABLE`.
 pub(super) fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
-    let list = if dialect == Dialect::Postgres {
-        IdList::Array
-    } else {
-        IdList::Json
+    let list = match dialect {
+        Dialect::Postgres => IdList::Array,
+        Dialect::Sqlite => IdList::Json,
+        Dialect::MySql => IdList::JsonTable,
     };
     let postgres = dialect == Dialect::Postgres;
     ListStatements {
         locks: Lock::ALL.map(|lock| lock_targets(rel, dialect, lock, list)),
         insert: insert_links(rel, dialect, false, list),
-        insert_guarded: insert_links(rel, dialect, true, list),
+        // MySQL reads the pairs apart instead (see `insert_links`).
+        insert_guarded: (dialect != Dialect::MySql).then(|| insert_links(rel, dialect, true, list)),
         delete: delete_links(rel, dialect, list),
-        count_targets: (!postgres).then(|| count_targets(rel, dialect, list)),
+        count_targets: (dialect == Dialect::Sqlite).then(|| count_targets(rel, dialect, list)),
         add_many: postgres.then(|| [add_many(rel, true), add_many(rel, false)]),
         set: postgres.then(|| set_links(rel)),
     }
@@ -46,13 +48,33 @@ fn array_cast(s: &mut SqlWriter, target: &ModelDef) {
 }
 
 /// How a statement takes a list of target ids: one array parameter (PostgreSQL), one JSON
-/// text (SQLite), or `n` parameters, the ids bound in order and the last repeated in the
-/// places beyond them.
-#[derive(Debug, Clone, Copy)]
+/// text (SQLite's `json_each`, MySQL's `JSON_TABLE`), or `n` parameters, the ids bound in
+/// order and the last repeated in the places beyond them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdList {
     Array,
     Json,
+    JsonTable,
     Places(usize),
+}
+
+/// MySQL: `JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) AS ids`, the ids as a table.
+/// The statements read it first, `STRAIGHT_JOIN` the table on `ids.id`, so that the table is
+/// only probed by key: a semi-join that the optimizer turned into a scan of the table would
+/// lock every row of it, and a single-table `DELETE ... IN (...)` reads the list again for
+/// every row.
+fn json_table(s: &mut SqlWriter, target: &ModelDef) {
+    s.push("JSON_TABLE(").param_of(Param::Ids);
+    json_table_rest(s, target);
+}
+
+/// `, '$[*]' COLUMNS (id BIGINT PATH '$')) AS ids`: what follows the JSON text of ids of
+/// `model` in `JSON_TABLE(`.
+pub(crate) fn json_table_rest(s: &mut SqlWriter, model: &ModelDef) {
+    let id_type = (model.id_column().sql_type)(Dialect::MySql);
+    s.push(", '$[*]' COLUMNS (id ")
+        .push(&id_type)
+        .push(" PATH '$')) AS ids");
 }
 
 /// ` IN (<the ids>)`.
@@ -67,6 +89,11 @@ pub(super) fn ids_in(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
             s.push(" IN (SELECT value FROM json_each(")
                 .param_of(Param::Ids)
                 .push("))");
+        }
+        IdList::JsonTable => {
+            s.push(" IN (SELECT ids.id FROM ");
+            json_table(s, target);
+            s.push(")");
         }
         IdList::Places(n) => {
             s.push(" IN (");
@@ -105,17 +132,31 @@ pub(crate) fn lock_targets(
     let target = (rel.target)();
     let target_id = target.id_column().name;
     let mut s = SqlWriter::new(dialect);
-    s.push("SELECT ")
-        .ident(target_id)
-        .push(" FROM ")
-        .ident(target.table)
-        .push(" WHERE ")
-        .ident(target_id);
-    ids_in(&mut s, target, ids);
+    s.push("SELECT ").qualified("t", target_id).push(" FROM ");
+    targets_among(&mut s, target, ids);
     s.push(" ORDER BY ")
-        .ident(target_id)
+        .qualified("t", target_id)
         .push(dialect.lock_clause(lock));
     s.statement()
+}
+
+/// `"Part" AS t WHERE t."id" IN (<the ids>)`; on MySQL, `JSON_TABLE(...) AS ids
+/// STRAIGHT_JOIN "Part" AS t ON t."id" = ids.id`.
+fn targets_among(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
+    let target_id = target.id_column().name;
+    if ids == IdList::JsonTable {
+        json_table(s, target);
+        s.push(" STRAIGHT_JOIN ")
+            .ident(target.table)
+            .push(" AS t ON ")
+            .qualified("t", target_id)
+            .push(" = ids.id");
+        return;
+    }
+    s.ident(target.table)
+        .push(" AS t WHERE ")
+        .qualified("t", target_id);
+    ids_in(s, target, ids);
 }
 
 /// Links the owner to the targets with these ids that exist, in ascending id order so that
@@ -128,6 +169,10 @@ pub(crate) fn insert_links(
     guarded: bool,
     ids: IdList,
 ) -> Statement {
+    debug_assert!(
+        !(guarded && ids == IdList::JsonTable),
+        "MySQL reads the linked pairs apart"
+    );
     let target = (rel.target)();
     let target_id = target.id_column().name;
     let mut s = SqlWriter::new(dialect);
@@ -140,13 +185,8 @@ pub(crate) fn insert_links(
     s.idents(None, [rel.owner_key, rel.target_key])
         .push(") SELECT ")
         .param_of(Param::Owner);
-    s.push(", ")
-        .qualified("t", target_id)
-        .push(" FROM ")
-        .ident(target.table)
-        .push(" AS t WHERE ")
-        .qualified("t", target_id);
-    ids_in(&mut s, target, ids);
+    s.push(", ").qualified("t", target_id).push(" FROM ");
+    targets_among(&mut s, target, ids);
     if guarded {
         s.push(" AND NOT EXISTS (SELECT 1 FROM ")
             .ident(rel.table())
@@ -180,9 +220,25 @@ fn links_among(s: &mut SqlWriter, rel: &RelationDef, ids: IdList) {
     ids_in(s, (rel.target)(), ids);
 }
 
-/// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`.
+/// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (<the ids>)`; on
+/// MySQL, `DELETE l FROM JSON_TABLE(...) AS ids STRAIGHT_JOIN "AssemblyPart" AS l ON
+/// l."assembly_id" = ? AND l."part_id" = ids.id`.
 pub(crate) fn delete_links(rel: &RelationDef, dialect: Dialect, ids: IdList) -> Statement {
     let mut s = SqlWriter::new(dialect);
+    if ids == IdList::JsonTable {
+        s.push("DELETE l FROM ");
+        json_table(&mut s, (rel.target)());
+        s.push(" STRAIGHT_JOIN ")
+            .ident(rel.table())
+            .push(" AS l ON ")
+            .qualified("l", rel.owner_key)
+            .push(" = ")
+            .param_of(Param::Owner)
+            .push(" AND ")
+            .qualified("l", rel.target_key)
+            .push(" = ids.id");
+        return s.statement();
+    }
     s.push("DELETE FROM ").ident(rel.table());
     links_among(&mut s, rel, ids);
     s.statement()

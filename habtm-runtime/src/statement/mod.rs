@@ -11,7 +11,9 @@ mod lists;
 mod postgres;
 
 use lists::list_statements;
-pub(crate) use lists::{IdList, delete_links, insert_links, linked_among, lock_targets};
+pub(crate) use lists::{
+    IdList, delete_links, insert_links, json_table_rest, linked_among, lock_targets,
+};
 use postgres::{create_linked, delete_with_links};
 /// The fixed statements of model `def` on `dialect`, built on first use.
 pub(crate) fn model(def: &ModelDef, dialect: Dialect) -> &ModelStatements {
@@ -323,7 +325,7 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
         unlink_target,
         update_linked,
         through,
-        lists: (dialect != Dialect::MySql).then(|| list_statements(rel, dialect)),
+        lists: list_statements(rel, dialect),
         shape: Shape::default(),
     }
 }

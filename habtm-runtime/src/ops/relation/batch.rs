@@ -1,7 +1,7 @@
 //! Writing many links at once: `add_many`, `remove_many` and `set`. On PostgreSQL the ids
-//! are one array parameter and on SQLite one JSON text (integer and text ids), so each step
-//! is one fixed statement whatever their number; on MySQL, and on SQLite for other ids, one
-//! statement per chunk of ids, as many as the bind limit allows.
+//! are one array parameter, on SQLite one JSON text (integer and text ids) and on MySQL too
+//! (integer ids), so each step is one fixed statement whatever their number; for other ids,
+//! one statement per chunk of ids, as many as the bind limit allows.
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -18,7 +18,7 @@ use crate::ops::model;
 use crate::retry::{begin, retrying};
 use crate::sql::{Binds, SqlWriter};
 use crate::statement::{self, IdList};
-use crate::value::DynValue;
+use crate::value::{DynValue, json_list};
 
 use super::{Related, chunk_rows, distinct};
 
@@ -36,8 +36,8 @@ where
     /// checks them and so locks them as their links are inserted), the links inserted if all
     /// exist. Elsewhere, one transaction: the owner and the rows locked (SQLite, which has no
     /// row locks, counts them), then `INSERT ... SELECT` skipping existing pairs, taking the
-    /// ids as one JSON text on SQLite, or one statement per chunk of ids on MySQL (as many as
-    /// the database binds, up to 10,000).
+    /// ids as one JSON text (SQLite's `json_each`, MySQL's `JSON_TABLE` for integer ids), or
+    /// one statement per chunk of other ids (as many as the database binds, up to 10,000).
     pub async fn add_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
         I: IntoIterator<Item = T::Id>,
@@ -63,8 +63,8 @@ where
         op: Op,
     ) -> Result<u64> {
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
-        let lists = self.statements::<DB>().lists.as_ref();
-        if let Some(forms) = lists.and_then(|l| l.add_many.as_ref()).filter(|_| !guarded) {
+        let lists = &self.statements::<DB>().lists;
+        if let Some(forms) = lists.add_many.as_ref().filter(|_| !guarded) {
             let referenced = self.rel().target_referenced::<DB>(conn, op).await?;
             let sql = &forms[usize::from(referenced)];
             let binds = Binds::<DB>::owner(&self.owner_id).ids(&ids);
@@ -104,9 +104,10 @@ where
         Ok(added)
     }
 
-    /// Unlinks every row in `ids`, in one transaction. Returns how many links were removed:
-    /// `DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (...)`, one per
-    /// chunk.
+    /// Unlinks every row in `ids`. Returns how many links were removed: `DELETE FROM
+    /// "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" IN (...)`, one statement where the
+    /// ids are one parameter; on MySQL after a lock on the owner, in one transaction; one
+    /// statement per chunk for other ids, in one transaction.
     pub async fn remove_many<A: Db, I>(&self, db: A, ids: I) -> Result<u64>
     where
         I: IntoIterator<Item = T::Id>,
@@ -132,7 +133,7 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        if DB::DIALECT != Dialect::MySql && self.lists_for::<DB>(ids).is_some() {
+        if DB::DIALECT != Dialect::MySql && self.lists_for::<DB>(conn, ids, op).await?.is_some() {
             // One statement: atomic by itself.
             return self.delete_links::<DB>(conn, ids, op).await;
         }
@@ -187,12 +188,13 @@ where
             self.lock_parents::<DB>(&mut tx, Lock::Update, wanted, target_lock, false, op)
                 .await?;
         }
-        let set = self
+        if let Some(sql) = self
             .statements::<DB>()
             .lists
+            .set
             .as_ref()
-            .and_then(|l| l.set.as_ref());
-        if let Some(sql) = set.filter(|_| !guarded) {
+            .filter(|_| !guarded)
+        {
             // The owner is locked: the one statement of the writes reads the links as every
             // earlier `set` of it left them.
             let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&wanted))?;
@@ -234,11 +236,23 @@ where
     }
 
     /// The statements that take `ids` as one parameter, where the backend can: always on
-    /// PostgreSQL (an array), on SQLite when the ids have a JSON form (integers, text).
-    fn lists_for<DB: Backend>(&self, ids: &[T::Id]) -> Option<&'static ListStatements> {
-        let lists = self.statements::<DB>().lists.as_ref()?;
-        let json = || ids.first().is_none_or(|id| DynValue::json(id).is_some());
-        (DB::DIALECT == Dialect::Postgres || json()).then_some(lists)
+    /// PostgreSQL (an array), on SQLite and MySQL for the ids that travel as JSON
+    /// ([`json_list`]).
+    async fn lists_for<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<Option<&'static ListStatements>> {
+        let sample = ids.first().map(|id| id as &dyn DynValue);
+        let one_parameter = match DB::DIALECT {
+            Dialect::Postgres => true,
+            Dialect::Sqlite => json_list(DB::DIALECT, sample),
+            Dialect::MySql => {
+                json_list(DB::DIALECT, sample) && self.rel().json_table::<DB>(conn, op).await?
+            }
+        };
+        Ok(one_parameter.then(|| &self.statements::<DB>().lists))
     }
 
     /// Takes `lock` on the target rows with these ids, in ascending id order (one statement,
@@ -251,7 +265,7 @@ where
         lock: Lock,
         op: Op,
     ) -> Result<Option<T::Id>> {
-        if let Some(lists) = self.lists_for::<DB>(ids) {
+        if let Some(lists) = self.lists_for::<DB>(conn, ids, op).await? {
             if let Some(sql) = &lists.count_targets {
                 // Nothing to lock: count them, and look for the missing one only if need be.
                 let args = sql.bind(&Binds::<DB>::default().ids(&ids))?;
@@ -298,12 +312,15 @@ where
         // hand where the table has no unique key.
         let guarded = guarded
             || (DB::DIALECT == Dialect::Sqlite && !self.rel().unique::<DB>(conn, op).await?);
-        if let Some(lists) = self.lists_for::<DB>(ids) {
-            let sql = if guarded {
-                &lists.insert_guarded
+        let lists = self.lists_for::<DB>(conn, ids, op).await?;
+        let list_insert = lists.and_then(|lists| {
+            if guarded {
+                lists.insert_guarded.as_ref()
             } else {
-                &lists.insert
-            };
+                Some(&lists.insert)
+            }
+        });
+        if let Some(sql) = list_insert {
             let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
             return DB::execute(conn, sql.text(), args).await.at(op);
         }
@@ -370,7 +387,7 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        if let Some(lists) = self.lists_for::<DB>(ids) {
+        if let Some(lists) = self.lists_for::<DB>(conn, ids, op).await? {
             let sql = &lists.delete;
             let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
             return DB::execute(conn, sql.text(), args).await.at(op);

@@ -12,13 +12,14 @@ use crate::filter::Filter;
 use crate::run;
 use crate::sql::{ROWS, SqlWriter};
 use crate::statement;
-use crate::value::DynValue;
+use crate::value::{DynValue, json_list};
 
 use super::{MAX_CHUNK_ROWS, bind_padded, distinct};
 
 /// LoopBack's `include`: the related rows of many owners, aligned with `owners`, in one
-/// statement on PostgreSQL (the owners' ids are one array parameter), elsewhere in as many as
-/// the bind limit requires (one for up to 10,000 owners).
+/// statement: the owners' ids are one parameter (a PostgreSQL array; a JSON text on SQLite,
+/// and on MySQL for integer ids). Other ids take as many statements as the bind limit
+/// requires (one for up to 10,000 owners).
 ///
 /// The filter applies to each owner on its own: a limit of 3 gives each owner up to 3 rows
 /// (`ROW_NUMBER() OVER (PARTITION BY <owner key> ...)`), not 3 in all.
@@ -42,8 +43,18 @@ where
     }
     let distinct: Vec<&O::Id> = distinct(owners.iter().copied());
     let dialect = <A::Database as Backend>::DIALECT;
-    // PostgreSQL takes the owners as one array parameter: any number in one statement.
-    let chunk_size = if dialect == Dialect::Postgres {
+    // The owners as one parameter (a PostgreSQL array, a JSON text): any number in one
+    // statement.
+    let mut conn = db.connection().await.at(op)?;
+    let sample = distinct.first().map(|&id| id as &dyn DynValue);
+    let one_parameter = match dialect {
+        Dialect::Postgres => true,
+        Dialect::Sqlite => json_list(dialect, sample),
+        Dialect::MySql => {
+            json_list(dialect, sample) && rel.json_table::<A::Database>(&mut conn, op).await?
+        }
+    };
+    let chunk_size = if one_parameter {
         distinct.len()
     } else {
         dialect
@@ -51,9 +62,8 @@ where
             .saturating_sub(filter.bind_count(dialect))
             .clamp(1, MAX_CHUNK_ROWS)
     };
-    let mut conn = db.connection().await.at(op)?;
     for chunk in distinct.chunks(chunk_size) {
-        let (w, args) = load_statement::<O, T, A::Database>(rel, chunk, filter)?;
+        let (w, args) = load_statement::<O, T, A::Database>(rel, chunk, filter, one_parameter)?;
         let rows = run::fetch_all_once::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
@@ -73,6 +83,7 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
     rel: &'static RelationDef,
     owners: &[&O::Id],
     filter: &Filter<T>,
+    one_parameter: bool,
 ) -> Result<(SqlWriter, DB::Arguments)> {
     let target = T::def();
     let select_list = &statement::model(target, DB::DIALECT).select_list;
@@ -108,13 +119,15 @@ fn load_statement<O: Model, T: Model, DB: Backend>(
         w.push(&owner_type).push("[]))");
         let ids: Vec<O::Id> = owners.iter().map(|&id| id.clone()).collect();
         DB::bind_array(&mut args, &ids).map_err(Error::encode)?;
-    } else if DB::DIALECT == Dialect::Sqlite
-        && owners
-            .first()
-            .is_none_or(|id| DynValue::json(*id).is_some())
-    {
+    } else if one_parameter {
         // One JSON text, whatever the number of owners.
-        w.push("(SELECT value FROM json_each(").param().push("))");
+        if DB::DIALECT == Dialect::MySql {
+            w.push("(SELECT ids.id FROM JSON_TABLE(").param();
+            statement::json_table_rest(&mut w, O::def());
+            w.push(")");
+        } else {
+            w.push("(SELECT value FROM json_each(").param().push("))");
+        }
         let ids: Vec<O::Id> = owners.iter().map(|&id| id.clone()).collect();
         DB::bind_array(&mut args, &ids).map_err(Error::encode)?;
     } else {

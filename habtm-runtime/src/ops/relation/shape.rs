@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use crate::backend::Backend;
 use crate::backend::bind;
-use crate::def::{KNOWN, RelationDef, TARGET_REFERENCED, UNIQUE, UNKNOWN};
+use crate::def::{JSON_TABLE, KNOWN, RelationDef, TARGET_REFERENCED, UNIQUE, UNKNOWN};
 use crate::dialect::Dialect;
 use crate::error::{Context, Op, Result};
 use crate::statement;
@@ -34,13 +34,13 @@ const POSTGRES: &str = "SELECT to_regclass($1) IS NOT NULL, EXISTS (SELECT 1 FRO
      WHERE c.conrelid = to_regclass($1) AND c.contype = 'f' AND cardinality(c.conkey) = 1 \
      AND a.attname = $3 AND c.confrelid = to_regclass($4))";
 
-/// MySQL: how many tables have that name in the current database, and how many unique
-/// indexes of it cover only the two key columns.
+/// MySQL: how many tables have that name in the current database, how many unique indexes
+/// of it cover only the two key columns, and the server's version.
 const MYSQL: &str = "SELECT (SELECT COUNT(*) FROM information_schema.tables \
      WHERE table_schema = DATABASE() AND table_name = ?), (SELECT COUNT(*) FROM \
      (SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() \
      AND table_name = ? AND non_unique = 0 GROUP BY index_name \
-     HAVING SUM(column_name NOT IN (?, ?)) = 0) AS u)";
+     HAVING SUM(column_name NOT IN (?, ?)) = 0) AS u), VERSION()";
 
 /// SQLite: whether the table exists, and whether a unique, non-partial index covers only the
 /// two key columns (`?1` the table, `?2` and `?3` the keys).
@@ -85,6 +85,16 @@ impl RelationDef {
         Ok(self.shape::<DB>(conn, op).await? & TARGET_REFERENCED != 0)
     }
 
+    /// MySQL: whether the server reads a JSON text as a table (`JSON_TABLE`, MariaDB 10.6 and
+    /// MySQL 8.0.4 on), so that a list of ids is one parameter.
+    pub(crate) async fn json_table<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        op: Op,
+    ) -> Result<bool> {
+        Ok(self.shape::<DB>(conn, op).await? & JSON_TABLE != 0)
+    }
+
     /// What the catalog shows of the join table, as flags: read on first use, then kept.
     async fn shape<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u8> {
         let shape = &statement::relation(self, DB::DIALECT).shape;
@@ -116,27 +126,31 @@ impl RelationDef {
         }
         let sql = AssertSqlSafe(sql).into_sql_str();
         let row = DB::fetch_optional(conn, sql, args).await.at(op)?;
-        let (exists, unique, referenced) = match row {
+        let (exists, unique, referenced, json_table) = match row {
             Some(row) if DB::DIALECT == Dialect::Postgres => (
                 DB::get::<bool>(&row, 0).at(op)?,
                 DB::get::<bool>(&row, 1).at(op)?,
                 DB::get::<bool>(&row, 2).at(op)?,
+                false,
             ),
             Some(row) if DB::DIALECT == Dialect::Sqlite => (
                 DB::get::<bool>(&row, 0).at(op)?,
                 DB::get::<bool>(&row, 1).at(op)?,
+                false,
                 false,
             ),
             Some(row) => (
                 DB::get::<i64>(&row, 0).at(op)? > 0,
                 DB::get::<i64>(&row, 1).at(op)? > 0,
                 false,
+                has_json_table(&DB::get::<String>(&row, 2).at(op)?),
             ),
-            None => (false, false, false),
+            None => (false, false, false, false),
         };
         let found = KNOWN
             | if unique { UNIQUE } else { 0 }
-            | if referenced { TARGET_REFERENCED } else { 0 };
+            | if referenced { TARGET_REFERENCED } else { 0 }
+            | if json_table { JSON_TABLE } else { 0 };
         if !exists {
             // Asked again next time: the table may be created meanwhile.
             return Ok(found);
@@ -145,5 +159,39 @@ impl RelationDef {
             .0
             .compare_exchange(UNKNOWN, found, Ordering::Relaxed, Ordering::Relaxed);
         Ok(found)
+    }
+}
+
+/// Whether a MySQL server of this `VERSION()` has `JSON_TABLE`: MariaDB from 10.6
+/// (`10.11.19-MariaDB-0+deb12u1`, or behind the `5.5.5-` that older clients are shown), MySQL
+/// from 8.0.4.
+fn has_json_table(version: &str) -> bool {
+    let version = version.strip_prefix("5.5.5-").unwrap_or(version);
+    let mut numbers = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let release = [(); 3].map(|()| numbers.next().unwrap_or(0));
+    let first = if version.contains("MariaDB") {
+        [10, 6, 0]
+    } else {
+        [8, 0, 4]
+    };
+    release >= first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_json_table;
+
+    #[test]
+    fn json_table_by_server_version() {
+        assert!(has_json_table("10.11.19-MariaDB-0+deb12u1"));
+        assert!(has_json_table("5.5.5-10.6.1-MariaDB"));
+        assert!(has_json_table("11.4.2-MariaDB"));
+        assert!(!has_json_table("10.5.23-MariaDB-log"));
+        assert!(has_json_table("8.0.36"));
+        assert!(has_json_table("8.4.0-commercial"));
+        assert!(!has_json_table("8.0.3-rc-log"));
+        assert!(!has_json_table("5.7.44"));
     }
 }
