@@ -7,7 +7,7 @@ use crate::def::{ModelDef, RelationDef};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::sql::SqlWriter;
-use crate::value::{DynList, DynValue};
+use crate::value::{DynList, DynValue, json_list};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum CompareOp {
@@ -64,8 +64,8 @@ pub(crate) enum Node {
 }
 
 /// Which `IN` lists of a condition are too long for one parameter per value: those longer
-/// than `longest_inline`. Such a list is one array parameter on PostgreSQL and a temporary
-/// table on SQLite and MySQL.
+/// than `longest_inline`. Such a list is one parameter, an array on PostgreSQL and a JSON
+/// text on SQLite (integers and text), or else a temporary table.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ListLimit {
     dialect: Dialect,
@@ -109,6 +109,19 @@ impl ListLimit {
     fn inline(self, values: &dyn DynList) -> bool {
         values.len() <= self.longest_inline
     }
+
+    /// Whether a list that is not inline is one parameter rather than a temporary table.
+    fn one_parameter(self, values: &dyn DynList) -> bool {
+        match self.dialect {
+            Dialect::Postgres => true,
+            Dialect::Sqlite => {
+                json_list(self.dialect, (!values.is_empty()).then(|| values.item(0)))
+            }
+            // Whether the server has `JSON_TABLE` is known of a relation's server, not of a
+            // filter's.
+            Dialect::MySql => false,
+        }
+    }
 }
 
 impl Node {
@@ -134,7 +147,7 @@ impl Node {
         match self {
             Node::Compare { .. } | Node::Like { .. } => 1,
             Node::In { values, .. } if lists.inline(values.as_ref()) => values.len(),
-            Node::In { .. } => usize::from(lists.dialect == Dialect::Postgres),
+            Node::In { values, .. } => usize::from(lists.one_parameter(values.as_ref())),
             Node::Null { .. } => 0,
             Node::All(nodes) | Node::Any(nodes) => nodes.iter().map(|n| n.bind_count(lists)).sum(),
             Node::Not(node) => node.bind_count(lists),
@@ -189,6 +202,9 @@ impl Node {
                     let sql_type = (def.columns[*c].sql_type)(DB::DIALECT);
                     w.push("(SELECT unnest(").param().push("::");
                     w.push(&sql_type).push("[]))");
+                    DB::bind_array(args, values.as_ref()).map_err(Error::encode)?;
+                } else if lists.one_parameter(values.as_ref()) {
+                    w.push("(SELECT value FROM json_each(").param().push("))");
                     DB::bind_array(args, values.as_ref()).map_err(Error::encode)?;
                 } else {
                     let sql_type = (def.columns[*c].sql_type)(DB::DIALECT);

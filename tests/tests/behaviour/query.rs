@@ -218,6 +218,24 @@ async fn membership_takes_any_number_of_values<DB: Backend>(pool: &Pool<DB>) -> 
         Part::find(pool, Filter::new().filter(both)).await?,
         vec![p1.clone()]
     );
+    // A long list of text, with quotes and backslashes: one JSON text on SQLite, a temporary
+    // table on MySQL.
+    let names = || {
+        (0..6_000)
+            .map(|i| format!("x\"{i}\\"))
+            .chain(["p3".to_owned()])
+    };
+    assert_eq!(
+        Part::find(pool, Filter::new().filter(Part::PART_NUMBER.is_in(names()))).await?,
+        vec![p3.clone()]
+    );
+    let others = Filter::new()
+        .filter(Part::PART_NUMBER.not_in(names()))
+        .order_by(Part::ID.asc());
+    assert_eq!(
+        Part::find(pool, others).await?,
+        vec![p1.clone(), p2.clone()]
+    );
     let loaded = Assembly::load_parts(
         pool,
         std::slice::from_ref(&kit),
