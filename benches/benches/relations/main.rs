@@ -1,7 +1,8 @@
 //! habtm's relation operations against the same SQL written by hand with sqlx, and against
-//! SeaORM 2.x with a junction entity, on SQLite in memory, SQLite on a file, and PostgreSQL,
-//! reached directly and through a proxy that adds 0.5 ms to every round trip
-//! (`postgres_remote`), as a server on another machine would.
+//! SeaORM 2.x with a junction entity, on SQLite in memory, SQLite on a file, PostgreSQL and
+//! MariaDB/MySQL (against SeaORM only), each server reached directly and through a proxy
+//! that adds 0.5 ms to every round trip (`postgres_remote`, `mysql_remote`), as a server on
+//! another machine would.
 //!
 //! ```sh
 //! cargo bench -p habtm-benches                     # everything; the report goes to stdout
@@ -14,7 +15,8 @@
 //!
 //! PostgreSQL is reached at `HABTM_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the benchmark creates the database
-//! `habtm_bench` there and drops it at the end. A server that does not answer is skipped.
+//! `habtm_bench` there and drops it at the end; MySQL likewise at `HABTM_TEST_MYSQL`
+//! (default `mysql://root@127.0.0.1:3306/test`). A server that does not answer is skipped.
 
 mod capture;
 mod cases;
@@ -28,13 +30,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use habtm::Model;
-use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm::{SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector};
+use sqlx::mysql::MySqlConnectOptions;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use cases::BackendResult;
 use harness::{CaseResult, IMPLS, Result, fmt_duration, ratio};
+use sql::Sql;
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[model(plural = "Assemblies")]
@@ -83,7 +87,7 @@ async fn sqlite_memory(filters: &[String]) -> Result<BackendResult> {
         .fetch_one(&pool)
         .await?;
     let orm = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone());
-    let ctx = cases::sqlite::setup(pool.clone(), orm, false, 10_000).await?;
+    let ctx = cases::sqlite::setup(pool.clone(), orm, Sql::new(false, false), 10_000).await?;
     let results = cases::sqlite::bench("SQLite in memory", "sqlite_memory", &ctx, filters).await?;
     pool.close().await;
     Ok(BackendResult {
@@ -118,7 +122,7 @@ async fn sqlite_file(filters: &[String]) -> Result<BackendResult> {
     );
     let orm = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone());
     let outcome = async {
-        let ctx = cases::sqlite::setup(pool.clone(), orm, false, 1_000).await?;
+        let ctx = cases::sqlite::setup(pool.clone(), orm, Sql::new(false, false), 1_000).await?;
         cases::sqlite::bench("SQLite file", "sqlite_file", &ctx, filters).await
     }
     .await;
@@ -209,7 +213,8 @@ async fn postgres_through(
         }
         let orm = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
         let results = async {
-            let ctx = cases::postgres::setup(pool.clone(), orm, true, 10_000).await?;
+            let ctx =
+                cases::postgres::setup(pool.clone(), orm, Sql::new(true, false), 10_000).await?;
             cases::postgres::bench(&label, key, &ctx, filters).await
         }
         .await;
@@ -226,6 +231,124 @@ async fn postgres_through(
         label,
         notes: vec![format!(
             "Local server over TCP (127.0.0.1){}, one connection; {}.",
+            if round_trip.is_some() {
+                ", reached through a proxy on 127.0.0.1 that holds every chunk of bytes \
+                 250 µs each way (`habtm_tests::proxy`)"
+            } else {
+                ""
+            },
+            settings.join(", ")
+        )],
+        results,
+    }))
+}
+
+async fn mysql(filters: &[String]) -> Result<Option<BackendResult>> {
+    mysql_through(filters, "mysql", None).await
+}
+
+/// MariaDB/MySQL as if on another machine, through the same proxy as `postgres_remote`.
+async fn mysql_remote(filters: &[String]) -> Result<Option<BackendResult>> {
+    mysql_through(filters, "mysql_remote", Some(REMOTE_ROUND_TRIP)).await
+}
+
+async fn mysql_through(
+    filters: &[String],
+    key: &str,
+    round_trip: Option<Duration>,
+) -> Result<Option<BackendResult>> {
+    let url = std::env::var("HABTM_TEST_MYSQL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let admin_options = MySqlConnectOptions::from_str(&url)?;
+    let admin = PoolOptions::<sqlx::MySql>::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(admin_options.clone())
+        .await;
+    let admin = match admin {
+        Ok(admin) => admin,
+        Err(error) => {
+            eprintln!("MySQL at {url} does not answer ({error}): skipped");
+            return Ok(None);
+        }
+    };
+    let drop_database = format!("DROP DATABASE IF EXISTS {BENCH_DATABASE}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop_database.clone()))
+        .execute(&admin)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {BENCH_DATABASE}"
+    )))
+    .execute(&admin)
+    .await?;
+    let mut options = admin_options
+        .clone()
+        .database(BENCH_DATABASE)
+        .statement_cache_capacity(STATEMENT_CACHE);
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&admin)
+        .await?;
+    let server = if version.contains("MariaDB") {
+        "MariaDB"
+    } else {
+        "MySQL"
+    };
+    let mut label = server.to_owned();
+    if let Some(round_trip) = round_trip {
+        let upstream = format!("{}:{}", admin_options.get_host(), admin_options.get_port());
+        let proxy = habtm_tests::proxy::Proxy::start(&upstream, round_trip / 2)?;
+        options = options.host("127.0.0.1").port(proxy.port());
+        label = format!(
+            "{server} through a proxy adding {} µs per round trip",
+            round_trip.as_micros()
+        );
+    }
+    let outcome = async {
+        // The set-up's own statements quote names as PostgreSQL and SQLite do.
+        let pool = pool_options::<sqlx::MySql>()
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let mut settings = vec![format!("version={version}")];
+        for name in [
+            "innodb_flush_log_at_trx_commit",
+            "innodb_buffer_pool_size",
+            "log_bin",
+        ] {
+            let value: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(@@{name} AS CHAR)"
+            )))
+            .fetch_one(&pool)
+            .await?;
+            settings.push(format!("{name}={value}"));
+        }
+        let orm = SqlxMySqlConnector::from_sqlx_mysql_pool(pool.clone());
+        let results = async {
+            let ctx = cases::mysql::setup(pool.clone(), orm, Sql::new(false, true), 10_000).await?;
+            cases::mysql::bench(&label, key, &ctx, filters).await
+        }
+        .await;
+        pool.close().await;
+        Ok::<_, harness::Error>((settings, results?))
+    }
+    .await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop_database))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    let (settings, results) = outcome?;
+    Ok(Some(BackendResult {
+        label,
+        notes: vec![format!(
+            "Local server over TCP (127.0.0.1){}, one connection; {}. habtm against SeaORM: \
+             habtm's statements are not written out by hand for MySQL.",
             if round_trip.is_some() {
                 ", reached through a proxy on 127.0.0.1 that holds every chunk of bytes \
                  250 µs each way (`habtm_tests::proxy`)"
@@ -454,6 +577,19 @@ async fn run_all(filters: &[String]) -> Result<String> {
     if selected(filters, "postgres_remote") {
         eprintln!("PostgreSQL through the delay proxy");
         if let Some(result) = postgres_remote(filters).await? {
+            backends.push(result);
+        }
+    }
+    if selected(filters, "mysql") {
+        eprintln!("MySQL");
+        match mysql(filters).await? {
+            Some(result) => backends.push(result),
+            None => skipped.push("MySQL did not answer: skipped".to_owned()),
+        }
+    }
+    if selected(filters, "mysql_remote") {
+        eprintln!("MySQL through the delay proxy");
+        if let Some(result) = mysql_remote(filters).await? {
             backends.push(result);
         }
     }

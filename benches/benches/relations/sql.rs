@@ -2,8 +2,11 @@
 //! written out by hand (checked against what habtm sends before any timing).
 
 /// The statements of one dialect; `pg` numbers placeholders `$1, $2, ...` instead of `?`.
+/// On MySQL (`mysql`, a session with `ANSI_QUOTES`) only the set-up's statements are used:
+/// habtm is compared with SeaORM there, not with its own statements by hand.
 pub struct Sql {
     pub pg: bool,
+    pub mysql: bool,
     /// `assembly.parts().all()` and `.find(Filter::new())`.
     pub all: &'static str,
     pub find_by_id: &'static str,
@@ -39,10 +42,11 @@ const LINK_BOTH: &str = r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id")
 const OWNER_ROW: &str = r#"SELECT 1 FROM "Assembly" WHERE "id" = ?"#;
 
 impl Sql {
-    pub fn new(pg: bool) -> Sql {
+    pub fn new(pg: bool, mysql: bool) -> Sql {
         let fixed = |text: String| -> &'static str { Box::leak(numbered(&text, pg).into()) };
         Sql {
             pg,
+            mysql,
             all: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} ORDER BY j."part_id""#)),
             find_by_id: fixed(format!(r#"SELECT t."id", t."part_number"{FROM_LINKED} AND j."part_id" = ?"#)),
             count: fixed(r#"SELECT COUNT(*) FROM "AssemblyPart" WHERE "assembly_id" = ?"#.into()),
@@ -101,14 +105,21 @@ impl Sql {
     /// binds owner, part pairs.
     pub fn insert_values(&self, n: usize) -> String {
         let mut w = Writer::new(self.pg);
-        w.push(r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") VALUES "#);
+        w.push(if self.mysql {
+            "INSERT IGNORE INTO "
+        } else {
+            "INSERT INTO "
+        });
+        w.push(r#""AssemblyPart" ("assembly_id", "part_id") VALUES "#);
         for i in 0..n {
             if i > 0 {
                 w.push(", ");
             }
             w.list(2);
         }
-        w.push(" ON CONFLICT DO NOTHING");
+        if !self.mysql {
+            w.push(" ON CONFLICT DO NOTHING");
+        }
         w.sql
     }
 }

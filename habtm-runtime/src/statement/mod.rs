@@ -11,9 +11,7 @@ mod lists;
 mod postgres;
 
 use lists::list_statements;
-pub(crate) use lists::{
-    IdList, delete_links, insert_links, json_table_rest, linked_among, lock_targets,
-};
+pub(crate) use lists::{IdList, delete_links, insert_links, linked_among, lock_targets};
 use postgres::{create_linked, delete_with_links};
 /// The fixed statements of model `def` on `dialect`, built on first use.
 pub(crate) fn model(def: &ModelDef, dialect: Dialect) -> &ModelStatements {
