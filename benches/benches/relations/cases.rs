@@ -51,7 +51,7 @@ const CHUNK: usize = 10_000;
 const SINGLE_SAMPLES: usize = 41;
 
 /// The name of every case, in report order.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 21] = [
     "add",
     "remove",
     "exists",
@@ -63,12 +63,15 @@ pub const KEYS: [&str; 18] = [
     "eager_m2m",
     "n_plus_1",
     "add_many",
+    "add_many_best",
     "add_many_same",
     "add_loop",
     "set_1",
     "set_0",
     "set_10",
     "set_100",
+    "set_10_best",
+    "set_100_best",
     "ids",
 ];
 
@@ -1181,6 +1184,38 @@ macro_rules! cases {
                 }
             }
 
+            /// habtm's `add_many` against the best SQL for the job (`Sql::best_add_many`).
+            fn add_many_best(ctx: &Ctx) -> Case<'_> {
+                Case {
+                    key: "add_many_best",
+                    title: "add_many: 100,000 links (sqlx: the best SQL, one INSERT ... SELECT of the ids as one parameter, no existence check)".into(),
+                    unit: "call",
+                    samples: 11,
+                    batch: Batch::Fixed(1),
+                    same_sql: false,
+                    impls: [
+                        Some(habtm_add_many(ctx)),
+                        run(move |n| async move {
+                            let ids = bulk_parts();
+                            let mut sw = Stopwatch::new();
+                            for _ in 0..n {
+                                sw.start();
+                                let done = sqlx::query(ctx.sql.best_add_many)
+                                    .bind(A_BULK)
+                                    .bind_ids(&ids)
+                                    .execute(&ctx.pool)
+                                    .await?;
+                                sw.stop();
+                                check("added", ids.len(), done.rows_affected() as usize)?;
+                                unlink_all(ctx, A_BULK).await?;
+                            }
+                            Ok(sw.total())
+                        }),
+                        None,
+                    ],
+                }
+            }
+
             fn add_many_checked(ctx: &Ctx) -> Case<'_> {
                 Case {
                     key: "add_many_same",
@@ -1312,6 +1347,46 @@ macro_rules! cases {
                 }
             }
 
+            /// habtm's `set` against the best SQL for the job: in one transaction, the links
+            /// not in the list deleted and the list inserted skipping existing links, with no
+            /// lock and no check that the parts exist.
+            fn set_best(ctx: &Ctx, changed: i64) -> Case<'_> {
+                let habtm = run(move |n| {
+                    set_calls(ctx, n, changed, move |wanted| async move {
+                        Assembly::parts_of(A_SET).set(&ctx.pool, wanted).await?;
+                        Ok(())
+                    })
+                });
+                let best = ctx.sql.best_set_delete.map(|delete| {
+                    run(move |n| {
+                        set_calls(ctx, n, changed, move |wanted| async move {
+                            let mut tx = begin(ctx).await?;
+                            sqlx::query(delete).bind(A_SET).bind_ids(&wanted).execute(&mut *tx).await?;
+                            sqlx::query(ctx.sql.best_add_many)
+                                .bind(A_SET)
+                                .bind_ids(&wanted)
+                                .execute(&mut *tx)
+                                .await?;
+                            tx.commit().await?;
+                            Ok(())
+                        })
+                    })
+                    .unwrap()
+                });
+                Case {
+                    key: if changed == 1_000 { "set_10_best" } else { "set_100_best" },
+                    title: format!(
+                        "set: 10,000 links, {changed} replaced ({}%) (sqlx: the best SQL, a DELETE ... NOT IN and an INSERT ... SELECT of the ids as one parameter)",
+                        changed * 100 / SET_LINKS
+                    ),
+                    unit: "call",
+                    samples: 15,
+                    batch: Batch::Adaptive { max: 20 },
+                    same_sql: false,
+                    impls: [habtm, best, None],
+                }
+            }
+
             fn ids(ctx: &Ctx) -> Case<'_> {
                 Case {
                     key: "ids",
@@ -1350,12 +1425,15 @@ macro_rules! cases {
                     eager_legacy(ctx),
                     n_plus_one(ctx),
                     add_many(ctx),
+                    add_many_best(ctx),
                     add_many_checked(ctx),
                     add_loop(ctx),
                     set(ctx, 100, true),
                     set(ctx, 0, false),
                     set(ctx, 1_000, false),
                     set(ctx, 10_000, false),
+                    set_best(ctx, 1_000),
+                    set_best(ctx, 10_000),
                     ids(ctx),
                 ]
             }
@@ -1406,12 +1484,13 @@ macro_rules! cases {
                 assert!(all.iter().map(|c| c.key).eq(KEYS), "KEYS lists every case in order");
                 let mut cases: Vec<Case<'_>> = all.into_iter().filter(selected).collect();
                 if ctx.sql.mysql {
-                    // habtm against SeaORM only: its statements are not written out by hand
-                    // for MySQL.
-                    for case in &mut cases {
+                    // habtm against SeaORM and the best SQL: its own statements are not
+                    // written out by hand for MySQL.
+                    for case in cases.iter_mut().filter(|case| !case.key.ends_with("_best")) {
                         case.impls[1] = None;
                         case.same_sql = false;
                     }
+                    cases.retain(|case| case.impls[1..].iter().any(Option::is_some) || !case.key.ends_with("_best"));
                 }
                 for case in cases.iter().filter(|c| c.same_sql) {
                     check_same_sql(key, case).await?;

@@ -28,6 +28,13 @@ pub struct Sql {
     pub share_owner: &'static str,
     /// Locks the owner's row against other writers of its links (`set`).
     pub lock_owner: &'static str,
+    /// The best SQL for `add_many`, habtm's or not: one statement inserting the ids of one
+    /// parameter, skipping existing links, with no check that the parts exist (the join
+    /// table's foreign key does it): binds owner, ids.
+    pub best_add_many: &'static str,
+    /// With `best_add_many` for the rest, the best SQL for `set` (PostgreSQL and SQLite):
+    /// the links not in the list deleted in one statement: binds owner, ids.
+    pub best_set_delete: Option<&'static str>,
 }
 
 /// The linked parts: a join from the join table, whose primary key holds each pair once and
@@ -85,6 +92,23 @@ impl Sql {
                 "{OWNER_ROW}{}",
                 if pg { " FOR NO KEY UPDATE" } else { "" }
             )),
+            best_add_many: if pg {
+                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT $1, unnest($2::INT8[]) ON CONFLICT DO NOTHING"#
+            } else if mysql {
+                r#"INSERT IGNORE INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, ids.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) AS ids"#
+            } else {
+                // (`WHERE TRUE` tells SQLite's parser the ON is not a join's.)
+                r#"INSERT INTO "AssemblyPart" ("assembly_id", "part_id") SELECT ?, value FROM json_each(?) WHERE TRUE ON CONFLICT DO NOTHING"#
+            },
+            best_set_delete: if pg {
+                Some(r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = $1 AND "part_id" NOT IN (SELECT unnest($2::INT8[]))"#)
+            } else if mysql {
+                // A anti-join with `JSON_TABLE`, which has no index, reads the list once per
+                // link: no single statement of MySQL's is better than habtm's difference.
+                None
+            } else {
+                Some(r#"DELETE FROM "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" NOT IN (SELECT value FROM json_each(?))"#)
+            },
         }
     }
 
