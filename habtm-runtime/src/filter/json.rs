@@ -4,6 +4,8 @@
 //! becomes the same [`Filter`] the typed API builds; every value is parsed into the
 //! column's Rust type and bound as a parameter.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::{CompareOp, Direction, Filter, Node};
@@ -38,6 +40,27 @@ fn kind(value: &Value) -> &'static str {
 struct Columns {
     def: &'static ModelDef,
     parsers: &'static [JsonParser],
+    /// Whether values came from a query string's brackets (`?filter[where][id]=1`), where
+    /// every value is a string: one that does not fit its column is read as the JSON it
+    /// spells (`1`, `true`, `null`), as LoopBack coerces it to the property's type.
+    strings: bool,
+}
+
+/// `value` as its column takes it: under [`Columns::strings`], a string the column does not
+/// take as it is becomes the JSON it spells, if it spells one the column takes.
+fn coerced<'v>(model: Columns, column: &Property, value: &'v Value) -> Cow<'v, Value> {
+    let Value::String(text) = value else {
+        return Cow::Borrowed(value);
+    };
+    if !model.strings || (column.parser.parse)(value).is_ok() {
+        return Cow::Borrowed(value);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(spelled) if !spelled.is_string() && (column.parser.parse)(&spelled).is_ok() => {
+            Cow::Owned(spelled)
+        }
+        _ => Cow::Borrowed(value),
+    }
 }
 
 /// A column with the parser of its JSON values.
@@ -96,13 +119,24 @@ fn value(column: &Property, path: &str, value: &Value) -> Result<Box<dyn DynValu
     })
 }
 
-fn values(column: &Property, path: &str, list: &Value) -> Result<Arc<dyn DynList>> {
+fn values(model: Columns, column: &Property, path: &str, list: &Value) -> Result<Arc<dyn DynList>> {
     let Value::Array(items) = list else {
         return Err(invalid(format!(
             "{path}: expected an array, found {}",
             kind(list)
         )));
     };
+    if model.strings {
+        let items: Vec<Value> = items
+            .iter()
+            .map(|item| coerced(model, column, item).into_owned())
+            .collect();
+        let model = Columns {
+            strings: false,
+            ..model
+        };
+        return values(model, column, path, &Value::Array(items));
+    }
     refuse_nul(path, list)?;
     (column.parser.parse_list)(items)
         .map(Arc::from)
@@ -158,7 +192,7 @@ fn condition(model: Columns, path: &str, json: &Value) -> Result<Node> {
             }
             name => {
                 let (index, column) = column(model, &path, name)?;
-                property(index, &column, &path, item)?
+                property(model, index, &column, &path, item)?
             }
         });
     }
@@ -170,9 +204,15 @@ fn condition(model: Columns, path: &str, json: &Value) -> Result<Node> {
 }
 
 /// `{"prop": value}` or `{"prop": {"op": value, ...}}`.
-fn property(index: usize, column: &Property, path: &str, json: &Value) -> Result<Node> {
+fn property(
+    model: Columns,
+    index: usize,
+    column: &Property,
+    path: &str,
+    json: &Value,
+) -> Result<Node> {
     let Value::Object(operators) = json else {
-        return compare(index, column, path, "eq", json);
+        return compare(model, index, column, path, "eq", json);
     };
     if operators.is_empty() {
         return Err(invalid(format!(
@@ -181,7 +221,7 @@ fn property(index: usize, column: &Property, path: &str, json: &Value) -> Result
     }
     let mut all = operators
         .iter()
-        .map(|(op, operand)| compare(index, column, &format!("{path}.{op}"), op, operand))
+        .map(|(op, operand)| compare(model, index, column, &format!("{path}.{op}"), op, operand))
         .collect::<Result<Vec<_>>>()?;
     Ok(if all.len() == 1 {
         all.remove(0)
@@ -190,7 +230,15 @@ fn property(index: usize, column: &Property, path: &str, json: &Value) -> Result
     })
 }
 
-fn compare(index: usize, column: &Property, path: &str, op: &str, operand: &Value) -> Result<Node> {
+fn compare(
+    model: Columns,
+    index: usize,
+    column: &Property,
+    path: &str,
+    op: &str,
+    operand: &Value,
+) -> Result<Node> {
+    let operand = &*coerced(model, column, operand);
     let cmp = |op: CompareOp| -> Result<Node> {
         Ok(Node::Compare {
             column: index,
@@ -216,18 +264,26 @@ fn compare(index: usize, column: &Property, path: &str, op: &str, operand: &Valu
         ("inq" | "nin", list) => Ok(Node::In {
             column: index,
             negated: op == "nin",
-            values: values(column, path, list)?,
+            values: values(model, column, path, list)?,
         }),
         ("between", Value::Array(bounds)) if bounds.len() == 2 => Ok(Node::All(vec![
             Node::Compare {
                 column: index,
                 op: CompareOp::Ge,
-                value: value(column, &format!("{path}[0]"), &bounds[0])?,
+                value: value(
+                    column,
+                    &format!("{path}[0]"),
+                    &coerced(model, column, &bounds[0]),
+                )?,
             },
             Node::Compare {
                 column: index,
                 op: CompareOp::Le,
-                value: value(column, &format!("{path}[1]"), &bounds[1])?,
+                value: value(
+                    column,
+                    &format!("{path}[1]"),
+                    &coerced(model, column, &bounds[1]),
+                )?,
             },
         ])),
         ("between", other) => Err(invalid(format!(
@@ -343,8 +399,16 @@ fn fields(model: Columns, json: &Value) -> Result<Vec<usize>> {
             }
         }
         Value::Object(map) => {
-            let any_true = map.values().any(|v| v == &Value::Bool(true));
+            let any_true = map
+                .values()
+                .any(|v| v == &Value::Bool(true) || (model.strings && v == "true"));
             for (name, keep) in map {
+                let keep = match keep {
+                    Value::String(text) if model.strings && (text == "true" || text == "false") => {
+                        &Value::Bool(text == "true")
+                    }
+                    other => other,
+                };
                 let Value::Bool(keep) = keep else {
                     return Err(invalid(format!(
                         "fields.{name}: expected true or false, found {}",
@@ -390,13 +454,29 @@ impl<M: JsonModel> Filter<M> {
 
     /// [`from_json`](Self::from_json) from a parsed value.
     pub fn from_json_value(json: &Value) -> Result<Self> {
+        Self::from_json_in(Self::columns(false), json)
+    }
+
+    /// A filter a query string spelled with brackets (`?filter[where][id]=1`), every value a
+    /// string: LoopBack's filter with its values coerced to the properties' types.
+    #[cfg(feature = "rest")]
+    pub(crate) fn from_query_value(json: &Value) -> Result<Self> {
+        Self::from_json_in(Self::columns(true), json)
+    }
+
+    /// A `where` a query string spelled with brackets (`?where[id]=1`).
+    #[cfg(feature = "rest")]
+    pub(crate) fn from_query_where_value(json: &Value) -> Result<Self> {
+        Ok(Filter::new().with_node(condition(Self::columns(true), "where", json)?))
+    }
+
+    fn from_json_in(model: Columns, json: &Value) -> Result<Self> {
         let Value::Object(map) = json else {
             return Err(invalid(format!(
                 "a filter is an object with the keys {FILTER_KEYS}, found {}",
                 kind(json)
             )));
         };
-        let model = Self::columns();
         let mut filter = Filter::new();
         for (key, item) in map {
             match key.as_str() {
@@ -424,13 +504,14 @@ impl<M: JsonModel> Filter<M> {
 
     /// [`from_json_where`](Self::from_json_where) from a parsed value.
     pub fn from_json_where_value(json: &Value) -> Result<Self> {
-        Ok(Filter::new().with_node(condition(Self::columns(), "where", json)?))
+        Ok(Filter::new().with_node(condition(Self::columns(false), "where", json)?))
     }
 
-    fn columns() -> Columns {
+    fn columns(strings: bool) -> Columns {
         Columns {
             def: M::def(),
             parsers: M::json_columns(),
+            strings,
         }
     }
 }

@@ -1,7 +1,5 @@
 //! Reading requests (ids, filters, bodies) and writing rows as LoopBack's JSON.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
@@ -57,41 +55,157 @@ pub(super) fn refuse_nul(value: &Value, place: &str) -> Result<(), ApiError> {
     if found { Err(nul(place)) } else { Ok(()) }
 }
 
-/// A query parameter's JSON, checked for NUL characters; `None` when it is absent.
-pub(super) fn query_json(
-    query: &HashMap<String, String>,
-    name: &str,
-    what: &str,
-) -> Result<Option<Value>, ApiError> {
-    let Some(text) = query.get(name) else {
-        return Ok(None);
-    };
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "INVALID_FILTER",
-            format!("the {what} is not valid JSON: {e}"),
-        )
-    })?;
-    refuse_nul(&value, &format!("`{name}`"))?;
-    Ok(Some(value))
+/// A query string's parameters in order, repeated names kept.
+pub(super) type QueryPairs = Vec<(String, String)>;
+
+/// The deepest bracket key accepted (`filter[where][and][0][id][inq][0]` is 6 deep).
+const MAX_DEPTH: usize = 12;
+
+/// How a query string spelled a parameter: as JSON (`?filter={"limit":1}`), or with
+/// brackets (`?filter[limit]=1`), every value a string.
+enum Spelled {
+    Json(Value),
+    Brackets(Value),
 }
 
-/// `?filter=` as a [`Filter`], or every row.
-pub(super) fn filter_of<M: JsonModel>(
-    query: &HashMap<String, String>,
-) -> Result<Filter<M>, ApiError> {
-    match query_json(query, "filter", "filter")? {
-        Some(json) => Ok(Filter::from_json_value(&json)?),
+/// Query parameter `name`, as JSON or with brackets, checked for NUL characters; `None` when
+/// it is absent.
+fn query_param(query: &QueryPairs, name: &str, what: &str) -> Result<Option<Spelled>, ApiError> {
+    let bad = |message: String| ApiError::bad_request("INVALID_FILTER", message);
+    let mut json = None;
+    let mut tree = Tree::default();
+    let mut bracketed = false;
+    for (key, text) in query {
+        if key == name {
+            if json.is_some() {
+                return Err(bad(format!("`{name}` is given twice")));
+            }
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| bad(format!("the {what} is not valid JSON: {e}")))?;
+            json = Some(value);
+        } else if let Some(rest) = key.strip_prefix(name).filter(|r| r.starts_with('[')) {
+            let path = brackets(rest).ok_or_else(|| {
+                bad(format!(
+                    "`{key}`: expected `{name}[key][key]...`, each key in brackets"
+                ))
+            })?;
+            if path.len() > MAX_DEPTH {
+                return Err(bad(format!(
+                    "`{key}` is nested {} deep; at most {MAX_DEPTH} levels are accepted",
+                    path.len()
+                )));
+            }
+            tree.insert(&path, text.clone());
+            bracketed = true;
+        }
+    }
+    let spelled = match (json, bracketed) {
+        (Some(_), true) => {
+            return Err(bad(format!(
+                "`{name}` is given both as JSON and with brackets; use one"
+            )));
+        }
+        (Some(json), false) => Spelled::Json(json),
+        (None, true) => Spelled::Brackets(tree.into_json(name).map_err(bad)?),
+        (None, false) => return Ok(None),
+    };
+    let (Spelled::Json(value) | Spelled::Brackets(value)) = &spelled;
+    refuse_nul(value, &format!("`{name}`"))?;
+    Ok(Some(spelled))
+}
+
+/// The keys of `[a][b][]` (an empty one appends); `None` when it is not only bracketed keys.
+fn brackets(mut rest: &str) -> Option<Vec<&str>> {
+    let mut keys = Vec::new();
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('[')?;
+        let end = inner.find(']')?;
+        keys.push(&inner[..end]);
+        rest = &inner[end + 1..];
+    }
+    Some(keys)
+}
+
+/// The values of bracket keys, as `qs` (LoopBack's query parser) reads them: a key given
+/// twice is an array, numbered keys (`[0]`, `[1]`, or empty `[]`) are an array in their order.
+#[derive(Default)]
+struct Tree {
+    values: Vec<String>,
+    children: Vec<(String, Tree)>,
+}
+
+impl Tree {
+    fn insert(&mut self, path: &[&str], value: String) {
+        let Some((first, rest)) = path.split_first() else {
+            self.values.push(value);
+            return;
+        };
+        let index = match self.children.iter().position(|(key, _)| key == first) {
+            Some(i) if !first.is_empty() => i,
+            _ => {
+                self.children.push(((*first).to_owned(), Tree::default()));
+                self.children.len() - 1
+            }
+        };
+        self.children[index].1.insert(rest, value);
+    }
+
+    fn into_json(self, path: &str) -> Result<Value, String> {
+        if !self.values.is_empty() && !self.children.is_empty() {
+            return Err(format!(
+                "`{path}` is given both as a value and with keys under it"
+            ));
+        }
+        if self.children.is_empty() {
+            let mut values = self.values;
+            return Ok(if values.len() == 1 {
+                Value::String(values.remove(0))
+            } else {
+                Value::Array(values.into_iter().map(Value::String).collect())
+            });
+        }
+        let numbered = self
+            .children
+            .iter()
+            .all(|(key, _)| key.is_empty() || key.parse::<usize>().is_ok());
+        if numbered {
+            let mut items: Vec<(usize, usize, Tree)> = self
+                .children
+                .into_iter()
+                .enumerate()
+                .map(|(seen, (key, tree))| (key.parse().unwrap_or(usize::MAX), seen, tree))
+                .collect();
+            items.sort_by_key(|&(index, seen, _)| (index, seen));
+            return items
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, _, tree))| tree.into_json(&format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()
+                .map(Value::Array);
+        }
+        let mut map = Map::new();
+        for (key, tree) in self.children {
+            let value = tree.into_json(&format!("{path}[{key}]"))?;
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+/// `?filter=` (JSON, or with brackets) as a [`Filter`], or every row.
+pub(super) fn filter_of<M: JsonModel>(query: &QueryPairs) -> Result<Filter<M>, ApiError> {
+    match query_param(query, "filter", "filter")? {
+        Some(Spelled::Json(json)) => Ok(Filter::from_json_value(&json)?),
+        Some(Spelled::Brackets(json)) => Ok(Filter::from_query_value(&json)?),
         None => Ok(Filter::new()),
     }
 }
 
-/// `?where=` as a [`Filter`], or every row.
-pub(super) fn where_of<M: JsonModel>(
-    query: &HashMap<String, String>,
-) -> Result<Filter<M>, ApiError> {
-    match query_json(query, "where", "condition")? {
-        Some(json) => Ok(Filter::from_json_where_value(&json)?),
+/// `?where=` (JSON, or with brackets) as a [`Filter`], or every row.
+pub(super) fn where_of<M: JsonModel>(query: &QueryPairs) -> Result<Filter<M>, ApiError> {
+    match query_param(query, "where", "condition")? {
+        Some(Spelled::Json(json)) => Ok(Filter::from_json_where_value(&json)?),
+        Some(Spelled::Brackets(json)) => Ok(Filter::from_query_where_value(&json)?),
         None => Ok(Filter::new()),
     }
 }

@@ -1,8 +1,6 @@
 //! The routes of a model itself, under its plural (`/Assemblies`), as named handlers whose
 //! state is the pool.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -15,13 +13,13 @@ use crate::def::JsonModel;
 use crate::ops::model;
 
 use super::body::{
-    body_json, filter_of, json_of, key_json, new_of, object, parse_id, partials, patched, rows,
-    where_of,
+    QueryPairs, body_json, filter_of, json_of, key_json, new_of, object, parse_id, partials,
+    patched, rows, where_of,
 };
 use super::error::{ApiError, Reply, ok};
 use super::openapi::Document;
 
-type Params = Query<HashMap<String, String>>;
+type Params = Query<QueryPairs>;
 
 /// Adds the routes of `M` to `router` and documents them: list (`?filter=`), create, count
 /// (`?where=`), find by id, exists, replace (PUT), update (PATCH) and delete.

@@ -1,8 +1,6 @@
 //! The ten routes of a relation, under its owner (`/Assemblies/{id}/parts`), as named
 //! handlers whose state is the pool.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -19,13 +17,13 @@ use crate::ops::model;
 use crate::ops::relation::Related;
 
 use super::body::{
-    body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id, partials, patched,
-    rows, where_of,
+    QueryPairs, body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id,
+    partials, patched, rows, where_of,
 };
 use super::error::{ApiError, Reply, no_content, ok};
 use super::openapi::Document;
 
-type Params = Query<HashMap<String, String>>;
+type Params = Query<QueryPairs>;
 type Pair = Path<(String, String)>;
 
 /// Adds the routes of relation `R` to `router` and documents them: list, create, delete all,
