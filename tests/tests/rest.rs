@@ -566,8 +566,32 @@ async fn bad_requests_are_named_and_change_nothing<DB: Backend>(
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let huge = format!(r#"{{"partNumber": "{}"}}"#, "x".repeat(10_000));
-    let (status, _) = call(&http, Method::POST, &url("/Parts"), Some(&huge)).await;
+    let (status, body) = call(&http, Method::POST, &url("/Parts"), Some(&huge)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        body["error"],
+        json!({"statusCode": 413, "name": "PayloadTooLargeError",
+               "message": "request entity too large", "code": "ENTITY_TOO_LARGE"})
+    );
+
+    // Unknown routes and verbs are Express's 404, in LoopBack's error body.
+    for (method, path) in [
+        (Method::GET, "/Widgets"),
+        (Method::DELETE, "/Assemblies"),
+        (Method::POST, "/Assemblies/1/exists"),
+    ] {
+        let (status, body) = call(&http, method.clone(), &url(path), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(
+            body,
+            json!({"error": {"statusCode": 404, "name": "Error",
+                             "message": format!("Cannot {method} {path}")}})
+        );
+    }
+    // A query string axum cannot read at all is LoopBack's 400, not plain text.
+    let (status, body) = call(&http, Method::GET, &url("/Parts?filter=%ZZ"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["statusCode"], json!(400), "{body}");
 
     let (status, document) = call(&http, Method::GET, &url("/explorer/openapi.json"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -881,7 +905,80 @@ async fn bracket_filters<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     Ok(())
 }
 
+/// CORS as LoopBack's default app has it: any origin echoed, with credentials, preflights
+/// answered; and none when the application turns it off.
+async fn cross_origin_calls<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let origin = "https://app.example";
+    let preflight = http
+        .request(Method::OPTIONS, format!("{base}/Assemblies"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
+        .send()
+        .await
+        .expect("an answer");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    assert_eq!(
+        header(&preflight, "access-control-allow-origin").as_deref(),
+        Some(origin)
+    );
+    assert_eq!(
+        header(&preflight, "access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+    assert!(header(&preflight, "access-control-allow-methods").is_some_and(|m| m.contains("post")));
+    assert!(
+        header(&preflight, "access-control-allow-headers")
+            .is_some_and(|h| h.contains("authorization"))
+    );
+    let simple = http
+        .get(format!("{base}/Assemblies"))
+        .header("origin", origin)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(simple.status(), StatusCode::OK);
+    assert_eq!(
+        header(&simple, "access-control-allow-origin").as_deref(),
+        Some(origin)
+    );
+
+    // Turned off: no CORS header, and the preflight is an unknown verb.
+    let app = Api::new(pool.clone())
+        .model::<Assembly>()
+        .without_cors()
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let closed = http
+        .request(Method::OPTIONS, format!("http://{address}/Assemblies"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(closed.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header(&closed, "access-control-allow-origin"), None);
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    cross_origin_calls,
     bracket_filters,
     model_endpoints,
     relation_endpoints,

@@ -1,14 +1,15 @@
 //! Errors as LoopBack sends them, and the replies of the handlers.
 
 use axum::Json;
-use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::error::Error;
 
-/// An error as LoopBack sends it: `{"error": {"statusCode", "name", "message", "code"}}`.
+/// An error as LoopBack sends it: `{"error": {"statusCode", "name", "message", "code"}}`
+/// (no `code` where LoopBack gives none, as for an unknown route).
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
@@ -78,14 +79,65 @@ impl From<Error> for ApiError {
     }
 }
 
+/// An unknown path, or a verb a path does not take: LoopBack's (Express's) 404, `Cannot GET
+/// /Widgets`.
+pub(super) async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "Error",
+        "",
+        format!("Cannot {method} {}", uri.path()),
+    )
+}
+
+/// The longest plain-text error body read to be rewritten as LoopBack's.
+const PLAIN_ERROR_LIMIT: usize = 4096;
+
+/// An error answered in plain text by axum itself (a body over the limit, a query string it
+/// cannot read, a missing content type) as LoopBack's error body, the text its message.
+pub(super) async fn loopback_body(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), PLAIN_ERROR_LIMIT)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let (name, code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "PayloadTooLargeError",
+            "ENTITY_TOO_LARGE",
+            "request entity too large".to_owned(),
+        ),
+        _ => (
+            "Error",
+            "",
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("Error").to_owned()
+            } else {
+                text
+            },
+        ),
+    };
+    ApiError::new(status, name, code, message).into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {
+        let mut error = json!({
             "statusCode": self.status.as_u16(),
             "name": self.name,
             "message": self.message,
-            "code": self.code,
-        }});
+        });
+        if !self.code.is_empty() {
+            error["code"] = json!(self.code);
+        }
+        let body = json!({ "error": error });
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             return (self.status, [(RETRY_AFTER, "1")], Json(body)).into_response();
         }

@@ -30,6 +30,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
 use sqlx::Pool;
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin};
 
 use crate::backend::Backend;
 use crate::def::{JsonModel, Relation};
@@ -37,6 +38,8 @@ use crate::filter::RelationRef;
 
 pub use error::ApiError;
 pub use relations::{JsonRelation, LinkRoute};
+/// The CORS policy [`Api::cors`] takes (tower-http's).
+pub use tower_http::cors::CorsLayer;
 
 /// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -47,6 +50,17 @@ pub struct Api<DB: Backend> {
     router: Router<Pool<DB>>,
     document: openapi::Document,
     body_limit: usize,
+    cors: Option<CorsLayer>,
+}
+
+/// LoopBack's default CORS policy: any origin (the request's, echoed), with credentials,
+/// every method and header the preflight asks for.
+pub fn loopback_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
 }
 
 impl<DB: Backend> Api<DB> {
@@ -57,7 +71,23 @@ impl<DB: Backend> Api<DB> {
             router: Router::new(),
             document: openapi::Document::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            cors: Some(loopback_cors()),
         }
+    }
+
+    /// Answers cross-origin requests and preflights by `cors` instead of LoopBack's default
+    /// ([`loopback_cors`]: any origin, with credentials).
+    #[must_use]
+    pub fn cors(mut self, cors: CorsLayer) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// No CORS headers at all: browsers then refuse cross-origin calls.
+    #[must_use]
+    pub fn without_cors(mut self) -> Self {
+        self.cors = None;
+        self
     }
 
     /// Accepts request bodies up to `bytes` long (larger ones are a 413).
@@ -92,15 +122,25 @@ impl<DB: Backend> Api<DB> {
         self
     }
 
-    /// The router, with the OpenAPI document at `/explorer/openapi.json` and the body limit.
+    /// The router, with the OpenAPI document at `/explorer/openapi.json`, the body limit,
+    /// CORS, and LoopBack's error body for every error, unknown routes included (`404
+    /// Cannot GET /path`).
     pub fn router(self) -> Router {
         let document = self.document.into_json();
-        self.router
+        let router = self
+            .router
             .route(
                 "/explorer/openapi.json",
                 get(move || async move { Json(document) }),
             )
+            .fallback(error::no_route)
+            .method_not_allowed_fallback(error::no_route)
+            .layer(axum::middleware::map_response(error::loopback_body))
             .layer(DefaultBodyLimit::max(self.body_limit))
-            .with_state(self.pool)
+            .with_state(self.pool);
+        match self.cors {
+            Some(cors) => router.layer(cors),
+            None => router,
+        }
     }
 }
