@@ -54,6 +54,23 @@ pub(crate) async fn fetch_optional<DB: Backend>(
     Ok(rows?.into_iter().next())
 }
 
+/// Runs a statement that returns no rows; how many rows it changed.
+#[cfg(feature = "rest")]
+pub(crate) async fn execute<DB: Backend>(
+    conn: &mut DB::Connection,
+    w: SqlWriter,
+    args: DB::Arguments,
+) -> Result<u64, sqlx::Error> {
+    let (sql, lists) = w.into_parts();
+    if lists.is_empty() {
+        return DB::execute(conn, text(sql), args).await;
+    }
+    fill::<DB>(conn, &lists).await?;
+    let changed = DB::execute_once(conn, text(sql), args).await;
+    drop_lists::<DB>(conn, &lists).await;
+    changed
+}
+
 fn text(sql: String) -> SqlStr {
     AssertSqlSafe(sql).into_sql_str()
 }

@@ -977,7 +977,192 @@ async fn cross_origin_calls<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     Ok(())
 }
 
+/// LoopBack's other model endpoints: findOne, findById's `fields`, HEAD, replace, the upsert
+/// family and updateAll, with their answers and errors.
+async fn upserts_find_one_and_update_all<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let send = |method: Method, path: &str, body: Option<&str>| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        let body = body.map(str::to_owned);
+        async move { call(&http, method, &url, body.as_deref()).await }
+    };
+    let (_, p1) = send(
+        Method::POST,
+        "/Parts",
+        Some(r#"{"partNumber": "p1", "weight": 1}"#),
+    )
+    .await;
+    let (_, p2) = send(
+        Method::POST,
+        "/Parts",
+        Some(r#"{"partNumber": "p2", "weight": 2}"#),
+    )
+    .await;
+    let (id1, id2) = (
+        p1["id"].as_i64().expect("id"),
+        p2["id"].as_i64().expect("id"),
+    );
+
+    // findOne: the first match, or LoopBack's 404.
+    let one = encode(r#"{"where": {"weight": {"gt": 1}}}"#);
+    let (status, found) = send(Method::GET, &format!("/Parts/findOne?filter={one}"), None).await;
+    assert_eq!((status, &found), (StatusCode::OK, &p2));
+    let (_, found) = send(Method::GET, "/Parts/findOne?filter[order]=id%20DESC", None).await;
+    assert_eq!(found, p2);
+    let (status, body) = send(
+        Method::GET,
+        "/Parts/findOne?filter[where][partNumber]=none",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "MODEL_NOT_FOUND")
+    );
+
+    // findById with fields; HEAD answers as exists.
+    let fields = encode(r#"{"fields": ["partNumber"]}"#);
+    let (_, partial) = send(Method::GET, &format!("/Parts/{id1}?filter={fields}"), None).await;
+    assert_eq!(partial, json!({"id": id1, "partNumber": "p1"}));
+    let (_, partial) = send(
+        Method::GET,
+        &format!("/Parts/{id2}?filter[fields][weight]=false"),
+        None,
+    )
+    .await;
+    assert_eq!(partial, json!({"id": id2, "partNumber": "p2"}));
+    let (status, _) = send(Method::GET, &format!("/Parts/999999?filter={fields}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(Method::HEAD, &format!("/Parts/{id1}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(Method::HEAD, "/Parts/999999", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // replaceById through POST .../replace.
+    let (status, replaced) = send(
+        Method::POST,
+        &format!("/Parts/{id1}/replace"),
+        Some(r#"{"partNumber": "p1b"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, replaced),
+        (
+            StatusCode::OK,
+            json!({"id": id1, "partNumber": "p1b", "weight": null})
+        )
+    );
+
+    // replaceOrCreate (PUT /, POST /replaceOrCreate) and patchOrCreate (PATCH /).
+    let body = format!(r#"{{"id": {id1}, "partNumber": "p1c"}}"#);
+    let (_, replaced) = send(Method::PUT, "/Parts", Some(&body)).await;
+    assert_eq!(
+        replaced,
+        json!({"id": id1, "partNumber": "p1c", "weight": null})
+    );
+    let (_, created) = send(Method::PUT, "/Parts", Some(r#"{"partNumber": "p3"}"#)).await;
+    let id3 = created["id"].as_i64().expect("a new id");
+    assert!(id3 > id2);
+    let body = format!(r#"{{"id": {id2}, "partNumber": "p2b", "weight": 2.5}}"#);
+    let (_, replaced) = send(Method::POST, "/Parts/replaceOrCreate", Some(&body)).await;
+    assert_eq!(
+        replaced,
+        json!({"id": id2, "partNumber": "p2b", "weight": 2.5})
+    );
+    let body = format!(r#"{{"id": {id2}, "weight": 7}}"#);
+    let (_, patched) = send(Method::PATCH, "/Parts", Some(&body)).await;
+    assert_eq!(
+        patched,
+        json!({"id": id2, "partNumber": "p2b", "weight": 7.0})
+    );
+    let (_, created) = send(
+        Method::PATCH,
+        "/Parts",
+        Some(r#"{"partNumber": "p4", "weight": 9}"#),
+    )
+    .await;
+    let id4 = created["id"].as_i64().expect("a new id");
+    let (status, body) = send(
+        Method::PUT,
+        "/Parts",
+        Some(r#"{"id": "x", "partNumber": "p"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED")
+    );
+
+    // upsertWithWhere: patches the one match, creates when none, refuses several.
+    let where_p4 = encode(r#"{"partNumber": "p4"}"#);
+    let (_, upserted) = send(
+        Method::POST,
+        &format!("/Parts/upsertWithWhere?where={where_p4}"),
+        Some(r#"{"weight": 10}"#),
+    )
+    .await;
+    assert_eq!(
+        upserted,
+        json!({"id": id4, "partNumber": "p4", "weight": 10.0})
+    );
+    let (_, created) = send(
+        Method::POST,
+        "/Parts/upsertWithWhere?where[partNumber]=p5",
+        Some(r#"{"partNumber": "p5"}"#),
+    )
+    .await;
+    assert_eq!(created["partNumber"], json!("p5"));
+    let (status, body) = send(
+        Method::POST,
+        "/Parts/upsertWithWhere?where[weight][gt]=5",
+        Some(r#"{"partNumber": "many"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "MULTIPLE_INSTANCES")
+    );
+
+    // updateAll: one UPDATE of the matches, `{"count": n}`; bad bodies change nothing.
+    let heavy = encode(r#"{"weight": {"gt": 5}}"#);
+    let (status, count) = send(
+        Method::POST,
+        &format!("/Parts/update?where={heavy}"),
+        Some(r#"{"partNumber": "heavy"}"#),
+    )
+    .await;
+    assert_eq!((status, count), (StatusCode::OK, json!({"count": 2})));
+    let (_, count) = send(Method::GET, "/Parts/count?where[partNumber]=heavy", None).await;
+    assert_eq!(count, json!({"count": 2}));
+    for (body, says) in [
+        (r#"{"colour": "red"}"#, "`colour` is not a property"),
+        (r#"{"id": 1}"#, "`id` cannot change"),
+        (r#"{"weight": "heavy"}"#, "`weight`"),
+        (r#"{"partNumber": null}"#, "`partNumber`"),
+    ] {
+        let (status, error) = send(
+            Method::POST,
+            "/Parts/update?where[weight][gt]=5",
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(says), "{body}: {message}");
+    }
+    let (_, count) = send(Method::GET, "/Parts/count?where[partNumber]=heavy", None).await;
+    assert_eq!(count, json!({"count": 2}));
+    let (_, count) = send(Method::POST, "/Parts/update", Some(r#"{"weight": 1}"#)).await;
+    assert_eq!(count, json!({"count": 5}));
+    let (_, count) = send(Method::GET, "/Parts/count?where[weight]=1", None).await;
+    assert_eq!(count, json!({"count": 5}));
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    upserts_find_one_and_update_all,
     cross_origin_calls,
     bracket_filters,
     model_endpoints,

@@ -80,6 +80,16 @@ impl<M: Model> Filter<M> {
         self.with_node(condition.node)
     }
 
+    /// Keeps only the row with this id.
+    #[cfg(feature = "rest")]
+    pub(crate) fn with_id(self, id: &M::Id) -> Self {
+        self.with_node(Node::Compare {
+            column: M::def().id,
+            op: CompareOp::Eq,
+            value: Box::new(id.clone()),
+        })
+    }
+
     pub(crate) fn with_node(mut self, node: Node) -> Self {
         self.condition = Some(match self.condition.take() {
             None => node,

@@ -290,6 +290,45 @@ pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     Ok(count.unsigned_abs())
 }
 
+/// Values of some columns, each with its column's index.
+#[cfg(feature = "rest")]
+pub(crate) type ColumnValues = Vec<(usize, Box<dyn DynValue>)>;
+
+/// `UPDATE "Part" AS t SET <column> = ?, ... WHERE <filter>`: the columns of `values` (by
+/// index) set on every row matching, in one statement; how many rows matched.
+#[cfg(feature = "rest")]
+pub(crate) async fn update_where<M: Model, A: Db>(
+    db: A,
+    filter: &Filter<M>,
+    values: &ColumnValues,
+) -> Result<u64> {
+    let op = op::<M>("update_all");
+    let def = M::def();
+    let dialect = <A::Database as Backend>::DIALECT;
+    let mut w = SqlWriter::new(dialect);
+    let mut args = <A::Database as sqlx::Database>::Arguments::default();
+    w.push("UPDATE ")
+        .ident(def.table)
+        .push(" AS ")
+        .push(ROWS)
+        .push(" SET ");
+    for (i, (column, value)) in values.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        if dialect == Dialect::MySql {
+            w.qualified(ROWS, def.columns[*column].name);
+        } else {
+            w.ident(def.columns[*column].name);
+        }
+        w.push(" = ").param();
+        <A::Database as Backend>::bind_dyn(&mut args, value.as_ref()).map_err(Error::encode)?;
+    }
+    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
+    let mut conn = db.connection().await.at(op)?;
+    run::execute::<A::Database>(&mut conn, w, args).await.at(op)
+}
+
 /// Writes `new`'s values (all but the id) to the row with this id; the row as stored, or
 /// `None` if there is none: one `UPDATE ... RETURNING`, or on MySQL an `UPDATE` and a
 /// `SELECT` in one transaction.

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::def::JsonModel;
 use crate::filter::Filter;
+use crate::ops::model::ColumnValues;
 
 use super::error::ApiError;
 
@@ -296,6 +297,42 @@ pub(super) fn patched<M: JsonModel>(
     }
     M::new_from_json(merged)
         .map_err(|message| ApiError::invalid(format!("{}: {message}", def.name)))
+}
+
+/// A patch's properties as column values (by index), each read as its column's type: what
+/// `updateAll` sets. The id cannot be set; an unknown property or a value that does not fit
+/// is a 422 naming it.
+pub(super) fn column_values<M: JsonModel>(
+    patch: &Map<String, Value>,
+) -> Result<ColumnValues, ApiError> {
+    let def = M::def();
+    let parsers = M::json_columns();
+    patch
+        .iter()
+        .map(|(key, value)| {
+            let index = def
+                .columns
+                .iter()
+                .position(|c| c.json_name == key || c.field == key)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = def.columns.iter().map(|c| c.json_name).collect();
+                    ApiError::invalid(format!(
+                        "{}: `{key}` is not a property; the properties are {}",
+                        def.name,
+                        names.join(", ")
+                    ))
+                })?;
+            if index == def.id {
+                return Err(ApiError::invalid(format!(
+                    "{}: `{key}` cannot change",
+                    def.name
+                )));
+            }
+            let parsed = (parsers[index].parse)(value)
+                .map_err(|e| ApiError::invalid(format!("{}: `{key}`: {e}", def.name)))?;
+            Ok((index, parsed))
+        })
+        .collect()
 }
 
 /// Rows read with `fields`: only the properties that were read.

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sqlx::Pool;
 
@@ -13,16 +13,19 @@ use crate::def::JsonModel;
 use crate::ops::model;
 
 use super::body::{
-    QueryPairs, body_json, filter_of, json_of, key_json, new_of, object, parse_id, partials,
-    patched, rows, where_of,
+    QueryPairs, body_json, column_values, filter_of, json_of, key_json, new_of, object, parse_id,
+    partials, patched, rows, where_of,
 };
 use super::error::{ApiError, Reply, ok};
 use super::openapi::Document;
 
 type Params = Query<QueryPairs>;
 
-/// Adds the routes of `M` to `router` and documents them: list (`?filter=`), create, count
-/// (`?where=`), find by id, exists, replace (PUT), update (PATCH) and delete.
+/// Adds the routes of `M` to `router` and documents them: LoopBack's find (`?filter=`),
+/// create, replaceOrCreate (PUT `/`, POST `/replaceOrCreate`), patchOrCreate (PATCH `/`),
+/// upsertWithWhere, findOne, count (`?where=`), updateAll (POST `/update?where=`), findById
+/// (`?filter=` with `fields`), exists (and HEAD), replaceById (PUT, POST `/{id}/replace`),
+/// patchAttributes (PATCH) and deleteById.
 pub(super) fn routes<DB: Backend, M: JsonModel>(
     router: Router<Pool<DB>>,
     document: &mut Document,
@@ -36,7 +39,45 @@ pub(super) fn routes<DB: Backend, M: JsonModel>(
         &[
             ("get", "Find all instances matching the filter", &list),
             ("post", "Create an instance (or an array of them)", name),
+            (
+                "put",
+                "Replace an instance with the body's id, or create it",
+                name,
+            ),
+            (
+                "patch",
+                "Patch an instance with the body's id, or create it",
+                name,
+            ),
         ],
+    );
+    document.route(
+        &format!("{base}/replaceOrCreate"),
+        &[(
+            "post",
+            "Replace an instance with the body's id, or create it",
+            name,
+        )],
+    );
+    document.route(
+        &format!("{base}/upsertWithWhere"),
+        &[(
+            "post",
+            "Patch the one instance matching the where, or create it",
+            name,
+        )],
+    );
+    document.route(
+        &format!("{base}/findOne"),
+        &[("get", "Find the first instance matching the filter", name)],
+    );
+    document.route(
+        &format!("{base}/update"),
+        &[("post", "Patch every instance matching the where", "Count")],
+    );
+    document.route(
+        &format!("{base}/{{id}}/replace"),
+        &[("post", "Replace the attributes of an instance", name)],
     );
     document.route(
         &format!("{base}/count"),
@@ -56,7 +97,24 @@ pub(super) fn routes<DB: Backend, M: JsonModel>(
         &[("get", "Whether an instance exists", "Exists")],
     );
     router
-        .route(&base, get(find::<DB, M>).post(create::<DB, M>))
+        .route(
+            &base,
+            get(find::<DB, M>)
+                .post(create::<DB, M>)
+                .put(replace_or_create::<DB, M>)
+                .patch(patch_or_create::<DB, M>),
+        )
+        .route(
+            &format!("{base}/replaceOrCreate"),
+            post(replace_or_create::<DB, M>),
+        )
+        .route(
+            &format!("{base}/upsertWithWhere"),
+            post(upsert_with_where::<DB, M>),
+        )
+        .route(&format!("{base}/findOne"), get(find_one::<DB, M>))
+        .route(&format!("{base}/update"), post(update_all::<DB, M>))
+        .route(&format!("{base}/{{id}}/replace"), post(replace::<DB, M>))
         .route(&format!("{base}/count"), get(count::<DB, M>))
         .route(
             &format!("{base}/{{id}}"),
@@ -109,16 +167,156 @@ async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q)
     ok(json!({"count": model::count::<M, _>(&pool, &filter).await?}))
 }
 
-/// `GET /Assemblies/{id}`.
+/// `GET /Assemblies/{id}?filter=`: the row, only the filter's `fields` if it names any.
 async fn find_by_id<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Path(id): Path<String>,
+    Query(q): Params,
 ) -> Reply {
     let id = parse_id::<M>(&id)?;
+    let filter = filter_of::<M>(&q)?;
+    if filter.has_fields() {
+        let found = model::select::<M, _>(&pool, &filter.with_id(&id)).await?;
+        return match partials::<M>(&found)? {
+            Value::Array(mut rows) if !rows.is_empty() => ok(rows.remove(0)),
+            _ => Err(unknown::<M>(&id)),
+        };
+    }
     match model::find_by_id::<M, _>(&pool, &id).await? {
         Some(row) => ok(Value::Object(json_of(&row)?)),
         None => Err(unknown::<M>(&id)),
     }
+}
+
+/// `GET /Assemblies/findOne?filter=`: the first row matching, or a 404.
+async fn find_one<DB: Backend, M: JsonModel>(
+    State(pool): State<Pool<DB>>,
+    Query(q): Params,
+) -> Reply {
+    let filter = filter_of::<M>(&q)?.limit(1);
+    let found = if filter.has_fields() {
+        partials::<M>(&model::select::<M, _>(&pool, &filter).await?)?
+    } else {
+        rows(&model::find::<M, _>(&pool, &filter).await?)?
+    };
+    match found {
+        Value::Array(mut rows) if !rows.is_empty() => ok(rows.remove(0)),
+        _ => Err(ApiError::not_found(format!(
+            "No {} matches the filter.",
+            M::def().name
+        ))),
+    }
+}
+
+/// The id a body names, if it names one that parses.
+fn body_id<M: JsonModel>(body: &serde_json::Map<String, Value>) -> Result<Option<M::Id>, ApiError> {
+    let key = M::def().id_column();
+    match body.get(key.json_name).or_else(|| body.get(key.field)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => M::id_from_json(value.clone())
+            .map(Some)
+            .map_err(|e| ApiError::invalid(format!("{}: `{}`: {e}", M::def().name, key.json_name))),
+    }
+}
+
+/// `PUT /Assemblies`, `POST /Assemblies/replaceOrCreate`: replaces the row whose id the body
+/// names, or creates one (with the body's id, where ids are not generated).
+async fn replace_or_create<DB: Backend, M: JsonModel>(
+    State(pool): State<Pool<DB>>,
+    body: Bytes,
+) -> Reply {
+    let body = object(body_json(&body)?)?;
+    if let Some(id) = body_id::<M>(&body)? {
+        let mut replacement = body.clone();
+        let key = M::def().id_column();
+        replacement.remove(key.field);
+        if M::def().id_generated {
+            replacement.remove(key.json_name);
+        } else {
+            replacement.insert(key.json_name.to_owned(), key_json::<M>(&id, key.json_name)?);
+        }
+        let new = new_of::<M>(replacement)?;
+        if let Some(row) = model::update::<M, _>(&pool, &id, &new).await? {
+            return ok(Value::Object(json_of(&row)?));
+        }
+    }
+    let new = new_of::<M>(body)?;
+    ok(Value::Object(json_of(
+        &model::create::<M, _>(&pool, new).await?,
+    )?))
+}
+
+/// `PATCH /Assemblies`: patches the row whose id the body names, or creates one.
+async fn patch_or_create<DB: Backend, M: JsonModel>(
+    State(pool): State<Pool<DB>>,
+    body: Bytes,
+) -> Reply {
+    let body = object(body_json(&body)?)?;
+    if let Some(id) = body_id::<M>(&body)?
+        && let Some(row) = model::find_by_id::<M, _>(&pool, &id).await?
+    {
+        let new = patched(&row, body)?;
+        return match model::update::<M, _>(&pool, &id, &new).await? {
+            Some(row) => ok(Value::Object(json_of(&row)?)),
+            None => Err(unknown::<M>(&id)),
+        };
+    }
+    let new = new_of::<M>(body)?;
+    ok(Value::Object(json_of(
+        &model::create::<M, _>(&pool, new).await?,
+    )?))
+}
+
+/// `POST /Assemblies/upsertWithWhere?where=`: patches the one row matching, creates one when
+/// none does; a 400 when more than one does.
+async fn upsert_with_where<DB: Backend, M: JsonModel>(
+    State(pool): State<Pool<DB>>,
+    Query(q): Params,
+    body: Bytes,
+) -> Reply {
+    let filter = where_of::<M>(&q)?.limit(2);
+    let body = object(body_json(&body)?)?;
+    let mut tx = pool.begin().await.map_err(crate::error::Error::from)?;
+    let mut found = model::find::<M, _>(&mut tx, &filter).await?;
+    let row = match found.len() {
+        0 => model::create::<M, _>(&mut tx, new_of::<M>(body)?).await?,
+        1 => {
+            let row = found.remove(0);
+            let new = patched(&row, body)?;
+            match model::update::<M, _>(&mut tx, row.id(), &new).await? {
+                Some(row) => row,
+                None => return Err(unknown::<M>(row.id())),
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "MULTIPLE_INSTANCES",
+                format!(
+                    "more than one {} matches the where; upsertWithWhere changes one",
+                    M::def().name
+                ),
+            ));
+        }
+    };
+    tx.commit().await.map_err(crate::error::Error::from)?;
+    ok(Value::Object(json_of(&row)?))
+}
+
+/// `POST /Assemblies/update?where=`: sets the body's properties on every row matching, in
+/// one `UPDATE`: `{"count": n}`.
+async fn update_all<DB: Backend, M: JsonModel>(
+    State(pool): State<Pool<DB>>,
+    Query(q): Params,
+    body: Bytes,
+) -> Reply {
+    let filter = where_of::<M>(&q)?;
+    let values = column_values::<M>(&object(body_json(&body)?)?)?;
+    let count = if values.is_empty() {
+        model::count::<M, _>(&pool, &filter).await?
+    } else {
+        model::update_where::<M, _>(&pool, &filter, &values).await?
+    };
+    ok(json!({ "count": count }))
 }
 
 /// `PUT /Assemblies/{id}`: replaces every property; the id is the path's.
