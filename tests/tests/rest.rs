@@ -1161,7 +1161,166 @@ async fn upserts_find_one_and_update_all<DB: Backend>(pool: &Pool<DB>) -> habtm:
     Ok(())
 }
 
+/// LoopBack's `include`: a relation name, a list, nested, scoped (per parent), with
+/// brackets, on every endpoint that takes a filter; unknown relations and deep nesting are
+/// a 400 naming them.
+async fn includes<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    let base = serve(pool).await?;
+    let http = Client::new();
+    let send = |method: Method, path: String, body: Option<&str>| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        let body = body.map(str::to_owned);
+        async move { call(&http, method, &url, body.as_deref()).await }
+    };
+    let get = |path: String| send(Method::GET, path, None);
+    let (_, a1) = send(
+        Method::POST,
+        "/Assemblies".into(),
+        Some(r#"{"name": "a1"}"#),
+    )
+    .await;
+    let (_, a2) = send(
+        Method::POST,
+        "/Assemblies".into(),
+        Some(r#"{"name": "a2"}"#),
+    )
+    .await;
+    let (a1, a2) = (
+        a1["id"].as_i64().expect("id"),
+        a2["id"].as_i64().expect("id"),
+    );
+    let mut parts = Vec::new();
+    for name in ["p1", "p2", "p3"] {
+        let body = format!(r#"{{"partNumber": "{name}"}}"#);
+        let (_, part) = send(Method::POST, "/Parts".into(), Some(&body)).await;
+        parts.push(part["id"].as_i64().expect("id"));
+    }
+    for (owner, part) in [(a1, parts[0]), (a1, parts[1]), (a2, parts[1])] {
+        let (status, _) = send(
+            Method::PUT,
+            format!("/Assemblies/{owner}/parts/rel/{part}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let part =
+        |i: usize| json!({"id": parts[i], "partNumber": format!("p{}", i + 1), "weight": null});
+    let with =
+        |id: i64, name: &str, related: Value| json!({"id": id, "name": name, "parts": related});
+
+    let filter = |json: &str| format!("?filter={}", encode(json));
+    let (status, found) = get(format!(
+        "/Assemblies{}",
+        filter(r#"{"include": "parts", "order": "id"}"#)
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        found,
+        json!([
+            with(a1, "a1", json!([part(0), part(1)])),
+            with(a2, "a2", json!([part(1)]))
+        ])
+    );
+    let (_, listed) = get(format!(
+        "/Assemblies{}",
+        filter(r#"{"include": ["parts"], "order": "id"}"#)
+    ))
+    .await;
+    assert_eq!(listed, found);
+    let (_, bracketed) = get("/Assemblies?filter[include]=parts&filter[order]=id".into()).await;
+    assert_eq!(bracketed, found);
+
+    // Nested: each part with its assemblies.
+    let (_, nested) = get(format!(
+        "/Assemblies{}",
+        filter(r#"{"include": {"parts": "assemblies"}, "where": {"name": "a2"}}"#)
+    ))
+    .await;
+    assert_eq!(
+        nested[0]["parts"][0]["assemblies"],
+        json!([{"id": a1, "name": "a1"}, {"id": a2, "name": "a2"}])
+    );
+
+    // Scoped, and the scope's limit is per parent.
+    let scoped = r#"{"include": {"relation": "parts", "scope": {"order": "id DESC", "limit": 1, "fields": ["partNumber"]}}, "order": "id"}"#;
+    let (_, limited) = get(format!("/Assemblies{}", filter(scoped))).await;
+    let p2 = json!([{"id": parts[1], "partNumber": "p2"}]);
+    assert_eq!(
+        limited,
+        json!([with(a1, "a1", p2.clone()), with(a2, "a2", p2.clone())])
+    );
+    let (_, limited) = get(
+        "/Assemblies?filter[order]=id&filter[include][relation]=parts&filter[include][scope][where][partNumber]=p1"
+            .into(),
+    )
+    .await;
+    assert_eq!(
+        limited,
+        json!([with(a1, "a1", json!([part(0)])), with(a2, "a2", json!([]))])
+    );
+
+    // findById, findOne and a relation's list take it too.
+    let (_, one) = get(format!(
+        "/Assemblies/{a2}{}",
+        filter(r#"{"include": "parts"}"#)
+    ))
+    .await;
+    assert_eq!(one, with(a2, "a2", json!([part(1)])));
+    let (_, one) = get(format!(
+        "/Assemblies/findOne{}",
+        filter(r#"{"where": {"name": "a1"}, "include": "parts", "fields": ["name"]}"#)
+    ))
+    .await;
+    assert_eq!(one, with(a1, "a1", json!([part(0), part(1)])));
+    let (_, related) = get(format!(
+        "/Assemblies/{a1}/parts{}",
+        filter(r#"{"include": "assemblies", "where": {"partNumber": "p1"}}"#)
+    ))
+    .await;
+    assert_eq!(
+        related,
+        json!([{"id": parts[0], "partNumber": "p1", "weight": null, "assemblies": [{"id": a1, "name": "a1"}]}])
+    );
+
+    // Bad includes: a 400 that names the problem.
+    let deep = r#"{"include": {"parts": {"assemblies": {"parts": {"assemblies": {"parts": {"assemblies": "parts"}}}}}}}"#;
+    for (json, says) in [
+        (
+            r#"{"include": "widgets"}"#,
+            "`widgets` is not a relation of Assembly; the relations of Assembly are parts",
+        ),
+        (
+            r#"{"include": {"parts": "colour"}}"#,
+            "`colour` is not a relation of Part",
+        ),
+        (deep, "nested more than 5 levels"),
+        (r#"{"include": 7}"#, "expected a relation name"),
+        (
+            r#"{"include": {"relation": "parts", "scope": 1}}"#,
+            "a scope is a filter object",
+        ),
+        (
+            r#"{"include": {"relation": "parts", "scope": {"where": {"nope": 1}}}}"#,
+            "`nope` is not a property of Part",
+        ),
+        (
+            r#"{"include": {"relation": "parts", "skope": {}}}"#,
+            "unknown key `skope`",
+        ),
+    ] {
+        let (status, body) = get(format!("/Assemblies{}", filter(json))).await;
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{json}: {body}");
+        assert!(message.contains(says), "{json}: {message}");
+    }
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    includes,
     upserts_find_one_and_update_all,
     cross_origin_calls,
     bracket_filters,

@@ -9,6 +9,7 @@ use crate::filter::Filter;
 use crate::ops::model::ColumnValues;
 
 use super::error::ApiError;
+use super::include::Include;
 
 /// An id from the path, read as the model's id type: `42`, or a string key as it is.
 pub(super) fn parse_id<M: JsonModel>(segment: &str) -> Result<M::Id, ApiError> {
@@ -193,12 +194,25 @@ impl Tree {
     }
 }
 
-/// `?filter=` (JSON, or with brackets) as a [`Filter`], or every row.
-pub(super) fn filter_of<M: JsonModel>(query: &QueryPairs) -> Result<Filter<M>, ApiError> {
+/// `?filter=` (JSON, or with brackets) as a [`Filter`], or every row; and what it includes.
+pub(super) fn filter_of<M: JsonModel>(
+    query: &QueryPairs,
+) -> Result<(Filter<M>, Option<Include>), ApiError> {
+    let take_include = |json: &mut Value, strings: bool| {
+        json.as_object_mut()
+            .and_then(|map| map.remove("include"))
+            .map(|spec| Include { spec, strings })
+    };
     match query_param(query, "filter", "filter")? {
-        Some(Spelled::Json(json)) => Ok(Filter::from_json_value(&json)?),
-        Some(Spelled::Brackets(json)) => Ok(Filter::from_query_value(&json)?),
-        None => Ok(Filter::new()),
+        Some(Spelled::Json(mut json)) => {
+            let include = take_include(&mut json, false);
+            Ok((Filter::from_json_value(&json)?, include))
+        }
+        Some(Spelled::Brackets(mut json)) => {
+            let include = take_include(&mut json, true);
+            Ok((Filter::from_query_value(&json)?, include))
+        }
+        None => Ok((Filter::new(), None)),
     }
 }
 

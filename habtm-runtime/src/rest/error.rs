@@ -41,6 +41,17 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "Error", code, message)
     }
 
+    /// A 500 whose message stays generic on the wire; `detail` is for the server's log.
+    pub(super) fn internal(detail: impl Into<String>) -> Self {
+        tracing::error!(detail = %detail.into(), "REST request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "INTERNAL_ERROR",
+            "Internal Server Error",
+        )
+    }
+
     pub(super) fn invalid(message: impl Into<String>) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

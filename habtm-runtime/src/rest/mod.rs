@@ -22,6 +22,7 @@
 
 mod body;
 mod error;
+mod include;
 mod models;
 mod openapi;
 mod relations;
@@ -37,6 +38,9 @@ use crate::def::{JsonModel, Relation};
 use crate::filter::RelationRef;
 
 pub use error::ApiError;
+
+/// What a filter's `include` can name, as the handlers reach it.
+type Includes<DB> = std::sync::Arc<include::Registry<DB>>;
 pub use relations::{JsonRelation, LinkRoute};
 /// The CORS policy [`Api::cors`] takes (tower-http's).
 pub use tower_http::cors::CorsLayer;
@@ -51,6 +55,7 @@ pub struct Api<DB: Backend> {
     document: openapi::Document,
     body_limit: usize,
     cors: Option<CorsLayer>,
+    includes: include::Registry<DB>,
 }
 
 /// LoopBack's default CORS policy: any origin (the request's, echoed), with credentials,
@@ -72,6 +77,7 @@ impl<DB: Backend> Api<DB> {
             document: openapi::Document::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             cors: Some(loopback_cors()),
+            includes: include::Registry::default(),
         }
     }
 
@@ -119,6 +125,7 @@ impl<DB: Backend> Api<DB> {
     {
         let _ = relation;
         self.router = relations::routes::<DB, R, _, _>(self.router, &mut self.document);
+        self.includes.add::<R>();
         self
     }
 
@@ -135,6 +142,7 @@ impl<DB: Backend> Api<DB> {
             )
             .fallback(error::no_route)
             .method_not_allowed_fallback(error::no_route)
+            .layer(axum::Extension(Includes::new(self.includes)))
             .layer(axum::middleware::map_response(error::loopback_body))
             .layer(DefaultBodyLimit::max(self.body_limit))
             .with_state(self.pool);

@@ -1,6 +1,7 @@
 //! The routes of a model itself, under its plural (`/Assemblies`), as named handlers whose
 //! state is the pool.
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -10,13 +11,16 @@ use sqlx::Pool;
 
 use crate::backend::Backend;
 use crate::def::JsonModel;
+use crate::filter::Filter;
 use crate::ops::model;
 
+use super::Includes;
 use super::body::{
     QueryPairs, body_json, column_values, filter_of, json_of, key_json, new_of, object, parse_id,
     partials, patched, rows, where_of,
 };
 use super::error::{ApiError, Reply, ok};
+use super::include::{Include, with_includes};
 use super::openapi::Document;
 
 type Params = Query<QueryPairs>;
@@ -131,15 +135,39 @@ fn unknown<M: JsonModel>(id: &M::Id) -> ApiError {
     ApiError::not_found(format!("Unknown \"{}\" id {id:?}.", M::def().name))
 }
 
-/// `GET /Assemblies?filter=`: the rows matching the filter, only its `fields` if it names any.
-async fn find<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q): Params) -> Reply {
-    let filter = filter_of::<M>(&q)?;
-    if filter.has_fields() {
-        return ok(partials::<M>(
-            &model::select::<M, _>(&pool, &filter).await?,
-        )?);
+/// The rows `filter` finds (only its `fields` if it names any) as a JSON array, with what
+/// `include` names added to each.
+async fn found<DB: Backend, M: JsonModel>(
+    pool: &Pool<DB>,
+    includes: &Includes<DB>,
+    filter: &Filter<M>,
+    include: Option<&Include>,
+) -> Result<Value, ApiError> {
+    let found = if filter.has_fields() {
+        partials::<M>(&model::select::<M, _>(pool, filter).await?)?
+    } else {
+        rows(&model::find::<M, _>(pool, filter).await?)?
+    };
+    with_includes::<DB, M>(includes, pool, found, include).await
+}
+
+/// The first of a JSON array, if any.
+fn first(found: Value) -> Option<Value> {
+    match found {
+        Value::Array(mut rows) if !rows.is_empty() => Some(rows.remove(0)),
+        _ => None,
     }
-    ok(rows(&model::find::<M, _>(&pool, &filter).await?)?)
+}
+
+/// `GET /Assemblies?filter=`: the rows matching the filter, only its `fields` if it names any,
+/// with what it includes.
+async fn find<DB: Backend, M: JsonModel>(
+    State(pool): State<Pool<DB>>,
+    Extension(includes): Extension<Includes<DB>>,
+    Query(q): Params,
+) -> Reply {
+    let (filter, include) = filter_of::<M>(&q)?;
+    ok(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?)
 }
 
 /// `POST /Assemblies`: creates the row of an object, or the rows of an array (all or none).
@@ -167,23 +195,19 @@ async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q)
     ok(json!({"count": model::count::<M, _>(&pool, &filter).await?}))
 }
 
-/// `GET /Assemblies/{id}?filter=`: the row, only the filter's `fields` if it names any.
+/// `GET /Assemblies/{id}?filter=`: the row, only the filter's `fields` if it names any, with
+/// what it includes.
 async fn find_by_id<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
+    Extension(includes): Extension<Includes<DB>>,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
     let id = parse_id::<M>(&id)?;
-    let filter = filter_of::<M>(&q)?;
-    if filter.has_fields() {
-        let found = model::select::<M, _>(&pool, &filter.with_id(&id)).await?;
-        return match partials::<M>(&found)? {
-            Value::Array(mut rows) if !rows.is_empty() => ok(rows.remove(0)),
-            _ => Err(unknown::<M>(&id)),
-        };
-    }
-    match model::find_by_id::<M, _>(&pool, &id).await? {
-        Some(row) => ok(Value::Object(json_of(&row)?)),
+    let (filter, include) = filter_of::<M>(&q)?;
+    let filter = filter.with_id(&id);
+    match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?) {
+        Some(row) => ok(row),
         None => Err(unknown::<M>(&id)),
     }
 }
@@ -191,17 +215,14 @@ async fn find_by_id<DB: Backend, M: JsonModel>(
 /// `GET /Assemblies/findOne?filter=`: the first row matching, or a 404.
 async fn find_one<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
+    Extension(includes): Extension<Includes<DB>>,
     Query(q): Params,
 ) -> Reply {
-    let filter = filter_of::<M>(&q)?.limit(1);
-    let found = if filter.has_fields() {
-        partials::<M>(&model::select::<M, _>(&pool, &filter).await?)?
-    } else {
-        rows(&model::find::<M, _>(&pool, &filter).await?)?
-    };
-    match found {
-        Value::Array(mut rows) if !rows.is_empty() => ok(rows.remove(0)),
-        _ => Err(ApiError::not_found(format!(
+    let (filter, include) = filter_of::<M>(&q)?;
+    let filter = filter.limit(1);
+    match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?) {
+        Some(row) => ok(row),
+        None => Err(ApiError::not_found(format!(
             "No {} matches the filter.",
             M::def().name
         ))),

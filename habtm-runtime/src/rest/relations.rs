@@ -1,6 +1,7 @@
 //! The ten routes of a relation, under its owner (`/Assemblies/{id}/parts`), as named
 //! handlers whose state is the pool.
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -16,11 +17,13 @@ use crate::filter::Filter;
 use crate::ops::model;
 use crate::ops::relation::Related;
 
+use super::Includes;
 use super::body::{
     QueryPairs, body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id,
     partials, patched, rows, where_of,
 };
 use super::error::{ApiError, Reply, no_content, ok};
+use super::include::with_includes;
 use super::openapi::Document;
 
 type Params = Query<QueryPairs>;
@@ -125,20 +128,21 @@ fn unlinked<R: JsonRelation>(fk: &<R::Target as Model>::Id) -> ApiError {
     ))
 }
 
-/// `GET /Assemblies/{id}/parts?filter=`.
+/// `GET /Assemblies/{id}/parts?filter=`, with what the filter includes of each part.
 async fn find<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
+    Extension(includes): Extension<Includes<DB>>,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
     let related = owner::<DB, R>(&pool, &id).await?;
-    let filter = filter_of::<R::Target>(&q)?;
-    if filter.has_fields() {
-        return ok(partials::<R::Target>(
-            &related.select(&pool, filter).await?,
-        )?);
-    }
-    ok(rows(&related.find(&pool, filter).await?)?)
+    let (filter, include) = filter_of::<R::Target>(&q)?;
+    let found = if filter.has_fields() {
+        partials::<R::Target>(&related.select(&pool, filter).await?)?
+    } else {
+        rows(&related.find(&pool, filter).await?)?
+    };
+    ok(with_includes::<DB, R::Target>(&includes, &pool, found, include.as_ref()).await?)
 }
 
 /// `POST /Assemblies/{id}/parts`: creates and links the part of an object, or the parts of an

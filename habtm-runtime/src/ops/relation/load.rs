@@ -29,9 +29,22 @@ where
     O: Model,
     T: Model,
 {
+    load_ids::<R, O, T, A>(db, owners.iter().map(Model::id).collect(), filter).await
+}
+
+/// [`load`] for owners known by their ids alone.
+pub(crate) async fn load_ids<R, O, T, A: Db>(
+    db: A,
+    owners: Vec<&O::Id>,
+    filter: Filter<T>,
+) -> Result<Vec<Vec<T>>>
+where
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
     let rel = R::def();
     let op = rel.op("load");
-    let owners: Vec<&O::Id> = owners.iter().map(Model::id).collect();
     let filter = &filter;
     let mut out: Vec<Vec<T>> = owners.iter().map(|_| Vec::new()).collect();
     let mut positions: HashMap<&O::Id, Vec<usize>> = HashMap::with_capacity(owners.len());

@@ -27,6 +27,8 @@ use crate::error::{Op, Result};
 use crate::statement;
 
 pub use load::load;
+#[cfg(feature = "rest")]
+pub(crate) use load::load_ids;
 
 /// Most rows one batch statement writes, whatever the bind limit allows: past this, bigger
 /// statements cost more to parse than the round trips they save.
