@@ -528,6 +528,22 @@ async fn bad_requests_are_named_and_change_nothing<DB: Backend>(
     }
     let (_, count) = call(&http, Method::GET, &url("/Parts/count"), None).await;
     assert_eq!(count, json!({"count": 0}), "no request was half-applied");
+    // LoopBack's `details` name the property and why.
+    for (body, property, code) in [
+        (r#"{"weight": 1.5}"#, "partNumber", "presence"),
+        (
+            r#"{"partNumber": "X", "colour": "red"}"#,
+            "colour",
+            "unknown-property",
+        ),
+        (r#"{"partNumber": 42}"#, "partNumber", "invalid"),
+    ] {
+        let (_, error) = call(&http, Method::POST, &url("/Parts"), Some(body)).await;
+        let details = &error["error"]["details"];
+        assert_eq!(details["context"], json!("Part"), "{error}");
+        assert_eq!(details["codes"], json!({ property: [code] }), "{error}");
+        assert!(details["messages"][property][0].is_string(), "{error}");
+    }
 
     for filter in [
         r#"{"where": {"partNumbr": "x"}}"#,
@@ -882,8 +898,8 @@ async fn bracket_filters<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         ),
         ("/Parts?filter[where]]=1", "each key in brackets"),
         (
-            "/Parts?filter[include]=assemblies",
-            "unknown filter key `include`",
+            "/Parts?filter[include]=widgets",
+            "`widgets` is not a relation of Part",
         ),
         (
             "/Parts?filter[fields][partNumber]=yes",

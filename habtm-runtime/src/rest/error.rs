@@ -16,6 +16,8 @@ pub struct ApiError {
     name: &'static str,
     code: &'static str,
     message: String,
+    /// A validation failure's `{context, codes, messages}`, per property.
+    details: Option<Value>,
 }
 
 impl ApiError {
@@ -30,6 +32,7 @@ impl ApiError {
             name,
             code,
             message: message.into(),
+            details: None,
         }
     }
 
@@ -52,14 +55,44 @@ impl ApiError {
         )
     }
 
+    /// A 422 `ValidationError`. A message of the form ``Part: `partNumber` is required``
+    /// also gets LoopBack's `details`: `{"context": "Part", "codes": {"partNumber":
+    /// ["presence"]}, "messages": {"partNumber": ["is required"]}}`.
     pub(super) fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(
+        let message = message.into();
+        let details = validation_details(&message);
+        let mut error = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "ValidationError",
             "VALIDATION_FAILED",
             message,
-        )
+        );
+        error.details = details;
+        error
     }
+}
+
+/// LoopBack's `details` of a validation message ``Context: `property` what``: the code is
+/// `presence` for a missing property, `unknown-property` for one the model lacks,
+/// `immutable` for the id, `invalid` otherwise.
+fn validation_details(message: &str) -> Option<Value> {
+    let (context, rest) = message.split_once(": `")?;
+    let (property, what) = rest.split_once('`')?;
+    let what = what.trim_start_matches(':').trim();
+    let code = if what.starts_with("is required") {
+        "presence"
+    } else if what.starts_with("is not a property") {
+        "unknown-property"
+    } else if what.starts_with("cannot change") {
+        "immutable"
+    } else {
+        "invalid"
+    };
+    Some(json!({
+        "context": context,
+        "codes": { property: [code] },
+        "messages": { property: [what] },
+    }))
 }
 
 impl From<Error> for ApiError {
@@ -147,6 +180,9 @@ impl IntoResponse for ApiError {
         });
         if !self.code.is_empty() {
             error["code"] = json!(self.code);
+        }
+        if let Some(details) = self.details {
+            error["details"] = details;
         }
         let body = json!({ "error": error });
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
