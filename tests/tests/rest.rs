@@ -1335,7 +1335,144 @@ async fn includes<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     Ok(())
 }
 
+/// Access control: a hook that sees the request and the action, read-only models and
+/// relations; LoopBack's 401 and a 403 with their error bodies, and nothing written.
+async fn access_control<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    use habtm::rest::{AccessRequest, AccessType, Decision};
+    use std::sync::{Arc, Mutex};
+
+    serve(pool).await?; // the tables
+    let seen: Arc<Mutex<Vec<AccessRequest>>> = Arc::default();
+    let log = seen.clone();
+    let app = Api::new(pool.clone())
+        .model::<Assembly>()
+        .model::<Part>()
+        .relation(Assembly::PARTS)
+        .relation(Part::ASSEMBLIES)
+        .read_only::<Part>()
+        .read_only_relation(Part::ASSEMBLIES)
+        .access(move |request: AccessRequest| {
+            log.lock().expect("the log").push(request.clone());
+            async move {
+                let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+                match (header("authorization"), header("x-role")) {
+                    (_, Some("banned")) => Decision::Denied,
+                    (None, _) if request.access == AccessType::Write => {
+                        Decision::AuthorizationRequired
+                    }
+                    _ => Decision::Allow,
+                }
+            }
+        })
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = format!("http://{address}");
+    let http = Client::new();
+    let send = |method: Method, path: &str, body: Option<&str>, headers: &[(&str, &str)]| {
+        let mut request = http.request(method, format!("{base}{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        async move {
+            let response = request.send().await.expect("an answer");
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    let signed_in = [("authorization", "Bearer t")];
+    let unauthorized = json!({"error": {"statusCode": 401, "name": "Error",
+        "message": "Authorization Required", "code": "AUTHORIZATION_REQUIRED"}});
+
+    // Writes need the header; reads do not.
+    let (status, body) = send(Method::POST, "/Assemblies", Some(r#"{"name": "a"}"#), &[]).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, unauthorized.clone())
+    );
+    let (status, created) = send(
+        Method::POST,
+        "/Assemblies",
+        Some(r#"{"name": "a"}"#),
+        &signed_in,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let a = created["id"].as_i64().expect("an id");
+    let (status, _) = send(Method::GET, "/Assemblies", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = send(Method::GET, "/Assemblies", None, &[("x-role", "banned")]).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("ACCESS_DENIED"))
+    );
+
+    // Part is read-only, whoever asks; so is Part's side of the relation.
+    let (status, body) = send(
+        Method::POST,
+        "/Parts",
+        Some(r#"{"partNumber": "p"}"#),
+        &signed_in,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, unauthorized.clone())
+    );
+    let (status, part) = send(
+        Method::POST,
+        &format!("/Assemblies/{a}/parts"),
+        Some(r#"{"partNumber": "p"}"#),
+        &signed_in,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{part}");
+    let p = part["id"].as_i64().expect("an id");
+    let (status, _) = send(
+        Method::DELETE,
+        &format!("/Parts/{p}/assemblies/rel/{a}"),
+        None,
+        &signed_in,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, linked) = send(Method::GET, &format!("/Parts/{p}/assemblies"), None, &[]).await;
+    assert_eq!(
+        (status, linked),
+        (StatusCode::OK, json!([{"id": a, "name": "a"}]))
+    );
+    let (_, count) = send(Method::GET, "/Parts/count", None, &[]).await;
+    assert_eq!(count, json!({"count": 1}), "nothing denied was written");
+
+    // The hook saw the model, the relation, the action and the request.
+    let seen = seen.lock().expect("the log");
+    let create = seen
+        .iter()
+        .find(|r| r.relation == Some("parts") && r.method == Method::POST)
+        .expect("the hook saw the relation's create");
+    assert_eq!(
+        (create.model, create.access, create.path.as_str()),
+        (
+            "Assembly",
+            AccessType::Write,
+            format!("/Assemblies/{a}/parts").as_str()
+        )
+    );
+    assert!(create.headers.contains_key("authorization"));
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    access_control,
     includes,
     upserts_find_one_and_update_all,
     cross_origin_calls,

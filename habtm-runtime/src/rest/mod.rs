@@ -20,6 +20,7 @@
 //! own routes, `relations` for a relation's; `body` reads requests and writes rows, `error`
 //! is LoopBack's error body, `openapi` the document.
 
+mod access;
 mod body;
 mod error;
 mod include;
@@ -37,6 +38,7 @@ use crate::backend::Backend;
 use crate::def::{JsonModel, Relation};
 use crate::filter::RelationRef;
 
+pub use access::{AccessRequest, AccessType, Decision};
 pub use error::ApiError;
 
 /// What a filter's `include` can name, as the handlers reach it.
@@ -56,6 +58,8 @@ pub struct Api<DB: Backend> {
     body_limit: usize,
     cors: Option<CorsLayer>,
     includes: include::Registry<DB>,
+    policy: access::Policy,
+    shared: access::Shared,
 }
 
 /// LoopBack's default CORS policy: any origin (the request's, echoed), with credentials,
@@ -78,6 +82,61 @@ impl<DB: Backend> Api<DB> {
             body_limit: DEFAULT_BODY_LIMIT,
             cors: Some(loopback_cors()),
             includes: include::Registry::default(),
+            policy: access::Policy::default(),
+            shared: access::Shared::default(),
+        }
+    }
+
+    /// Asks `hook` about every request to a model's or a relation's routes: it sees the
+    /// model, the relation, whether the request reads or writes, and the request itself
+    /// (method, path, headers), and allows it, or answers LoopBack's 401
+    /// (`Decision::AuthorizationRequired`) or a 403 (`Decision::Denied`).
+    ///
+    /// ```text
+    /// Api::new(pool).model::<Part>().access(|request: AccessRequest| async move {
+    ///     let signed_in = request.headers.contains_key("authorization");
+    ///     if request.access == AccessType::Read || signed_in {
+    ///         Decision::Allow
+    ///     } else {
+    ///         Decision::AuthorizationRequired
+    ///     }
+    /// })
+    /// ```
+    #[must_use]
+    pub fn access<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(AccessRequest) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Decision> + Send + 'static,
+    {
+        self.policy.hook(hook);
+        self
+    }
+
+    /// `M`'s own routes take no write: LoopBack's 401 for every other verb than `GET` and
+    /// `HEAD`.
+    #[must_use]
+    pub fn read_only<M: JsonModel>(mut self) -> Self {
+        self.policy.read_only(M::def().name, None);
+        self
+    }
+
+    /// A relation's routes take no write (linking, unlinking, creating through it).
+    #[must_use]
+    pub fn read_only_relation<R: Relation>(mut self, relation: RelationRef<R>) -> Self {
+        let _ = relation;
+        self.policy.read_only(
+            <R::Owner as crate::def::Model>::def().name,
+            Some(R::def().name),
+        );
+        self
+    }
+
+    /// The guard of the routes of `model` (and `relation`).
+    fn guard(&self, model: &'static str, relation: Option<&'static str>) -> access::Guard {
+        access::Guard {
+            policy: self.shared.clone(),
+            model,
+            relation,
         }
     }
 
@@ -108,7 +167,8 @@ impl<DB: Backend> Api<DB> {
     /// delete.
     #[must_use]
     pub fn model<M: JsonModel>(mut self) -> Self {
-        self.router = models::routes::<DB, M>(self.router, &mut self.document);
+        let guard = self.guard(M::def().name, None);
+        self.router = models::routes::<DB, M>(self.router, &mut self.document, guard);
         self
     }
 
@@ -124,7 +184,11 @@ impl<DB: Backend> Api<DB> {
         R::Link: LinkRoute<DB>,
     {
         let _ = relation;
-        self.router = relations::routes::<DB, R, _, _>(self.router, &mut self.document);
+        let guard = self.guard(
+            <R::Owner as crate::def::Model>::def().name,
+            Some(R::def().name),
+        );
+        self.router = relations::routes::<DB, R, _, _>(self.router, &mut self.document, guard);
         self.includes.add::<R>();
         self
     }
@@ -134,6 +198,8 @@ impl<DB: Backend> Api<DB> {
     /// Cannot GET /path`).
     pub fn router(self) -> Router {
         let document = self.document.into_json();
+        // Every guard reads the policy from here on.
+        let _ = self.shared.set(self.policy);
         let router = self
             .router
             .route(

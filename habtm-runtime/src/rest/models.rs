@@ -5,6 +5,7 @@ use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sqlx::Pool;
@@ -15,6 +16,7 @@ use crate::filter::Filter;
 use crate::ops::model;
 
 use super::Includes;
+use super::access::Guard;
 use super::body::{
     QueryPairs, body_json, column_values, filter_of, json_of, key_json, new_of, object, parse_id,
     partials, patched, rows, where_of,
@@ -33,6 +35,7 @@ type Params = Query<QueryPairs>;
 pub(super) fn routes<DB: Backend, M: JsonModel>(
     router: Router<Pool<DB>>,
     document: &mut Document,
+    guard: Guard,
 ) -> Router<Pool<DB>> {
     let def = M::def();
     document.schema::<DB>(def);
@@ -100,7 +103,7 @@ pub(super) fn routes<DB: Backend, M: JsonModel>(
         &format!("{base}/{{id}}/exists"),
         &[("get", "Whether an instance exists", "Exists")],
     );
-    router
+    let own = Router::new()
         .route(
             &base,
             get(find::<DB, M>)
@@ -127,7 +130,10 @@ pub(super) fn routes<DB: Backend, M: JsonModel>(
                 .patch(update::<DB, M>)
                 .delete(delete::<DB, M>),
         )
-        .route(&format!("{base}/{{id}}/exists"), get(exists::<DB, M>))
+        .route(&format!("{base}/{{id}}/exists"), get(exists::<DB, M>));
+    router.merge(own.route_layer(from_fn(move |request, next| {
+        guard.clone().check(request, next)
+    })))
 }
 
 /// The 404 of a missing row.

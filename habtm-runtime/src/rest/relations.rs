@@ -6,6 +6,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, put};
 use serde_json::{Map, Value, json};
@@ -18,6 +19,7 @@ use crate::ops::model;
 use crate::ops::relation::Related;
 
 use super::Includes;
+use super::access::Guard;
 use super::body::{
     QueryPairs, body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id,
     partials, patched, rows, where_of,
@@ -34,6 +36,7 @@ type Pair = Path<(String, String)>;
 pub(super) fn routes<DB, R, O, T>(
     router: Router<Pool<DB>>,
     document: &mut Document,
+    guard: Guard,
 ) -> Router<Pool<DB>>
 where
     DB: Backend,
@@ -75,7 +78,7 @@ where
         ],
     );
     let link = <R::Link as LinkRoute<DB>>::link_route::<R>();
-    router
+    let own = Router::new()
         .route(
             &base,
             get(find::<DB, R>)
@@ -92,7 +95,10 @@ where
         .route(
             &format!("{base}/rel/{{fk}}"),
             link.delete(unlink::<DB, R>).head(linked::<DB, R>),
-        )
+        );
+    router.merge(own.route_layer(from_fn(move |request, next| {
+        guard.clone().check(request, next)
+    })))
 }
 
 /// The related rows of the owner with id `id`, which must exist (else a 404).
