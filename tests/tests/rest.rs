@@ -1471,7 +1471,67 @@ async fn access_control<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     Ok(())
 }
 
+/// `max_page_size`: every list, and every included relation per parent, answers at most
+/// that many rows; a smaller `limit` is kept.
+async fn page_size<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    serve(pool).await?; // the tables
+    let app = Api::new(pool.clone())
+        .model::<Assembly>()
+        .model::<Part>()
+        .relation(Assembly::PARTS)
+        .max_page_size(2)
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = format!("http://{address}");
+    let http = Client::new();
+    let (_, kit) = call(
+        &http,
+        Method::POST,
+        &format!("{base}/Assemblies"),
+        Some(r#"{"name": "kit"}"#),
+    )
+    .await;
+    let kit = kit["id"].as_i64().expect("an id");
+    for i in 0..5 {
+        let body = format!(r#"{{"partNumber": "p{i}"}}"#);
+        let (status, _) = call(
+            &http,
+            Method::POST,
+            &format!("{base}/Assemblies/{kit}/parts"),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let len = |rows: &Value| rows.as_array().map_or(0, Vec::len);
+    for (path, expected) in [
+        ("/Parts".to_owned(), 2),
+        ("/Parts?filter[limit]=1".to_owned(), 1),
+        ("/Parts?filter[limit]=10".to_owned(), 2),
+        (format!("/Assemblies/{kit}/parts"), 2),
+    ] {
+        let (status, rows) = call(&http, Method::GET, &format!("{base}{path}"), None).await;
+        assert_eq!((status, len(&rows)), (StatusCode::OK, expected), "{path}");
+    }
+    let (_, found) = call(
+        &http,
+        Method::GET,
+        &format!("{base}/Assemblies?filter[include]=parts"),
+        None,
+    )
+    .await;
+    assert_eq!(len(&found[0]["parts"]), 2);
+    let (_, count) = call(&http, Method::GET, &format!("{base}/Parts/count"), None).await;
+    assert_eq!(count, json!({"count": 5}), "counts are not paged");
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    page_size,
     access_control,
     includes,
     upserts_find_one_and_update_all,

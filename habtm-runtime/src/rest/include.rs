@@ -72,6 +72,7 @@ where
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ApiError::internal(format!("an id read back: {e}")))?;
             let (filter, nested) = scoped::<R::Target>(scope, strings)?;
+            let filter = registry.page(filter);
             let mask = filter.field_mask();
             let loaded =
                 load_ids::<R, R::Owner, R::Target, _>(pool, ids.iter().collect(), filter).await?;
@@ -126,11 +127,14 @@ fn bad(message: String) -> ApiError {
     ApiError::bad_request("INVALID_FILTER", message)
 }
 
-/// The relations a router serves, by owner model and relation name.
+/// What a filter may ask of a router: the relations it serves, by owner model and relation
+/// name, and the most rows a list answers.
 pub(super) struct Registry<DB: Backend> {
     loaders: HashMap<(&'static str, &'static str), Arc<dyn Loader<DB>>>,
     /// Each model's id property (its JSON name), by model name.
     ids: HashMap<&'static str, &'static str>,
+    /// The largest `limit` of a list (an included relation's: per parent); `None`, no bound.
+    pub(super) max_page: Option<u64>,
 }
 
 impl<DB: Backend> Default for Registry<DB> {
@@ -138,11 +142,20 @@ impl<DB: Backend> Default for Registry<DB> {
         Registry {
             loaders: HashMap::new(),
             ids: HashMap::new(),
+            max_page: None,
         }
     }
 }
 
 impl<DB: Backend> Registry<DB> {
+    /// `filter` with its limit no larger than the page size.
+    pub(super) fn page<M: JsonModel>(&self, filter: Filter<M>) -> Filter<M> {
+        match self.max_page {
+            Some(max) if filter.limit_value().is_none_or(|limit| limit > max) => filter.limit(max),
+            _ => filter,
+        }
+    }
+
     /// Makes relation `R` includable from its owner.
     pub(super) fn add<R>(&mut self)
     where

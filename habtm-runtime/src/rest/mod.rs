@@ -140,6 +140,14 @@ impl<DB: Backend> Api<DB> {
         }
     }
 
+    /// Lists answer at most `rows` rows: a filter's larger `limit`, or none, becomes `rows`
+    /// (an included relation's: per parent). Without it a list has no bound, as LoopBack's.
+    #[must_use]
+    pub fn max_page_size(mut self, rows: u64) -> Self {
+        self.includes.max_page = Some(rows);
+        self
+    }
+
     /// Answers cross-origin requests and preflights by `cors` instead of LoopBack's default
     /// ([`loopback_cors`]: any origin, with credentials).
     #[must_use]

@@ -173,6 +173,7 @@ async fn find<DB: Backend, M: JsonModel>(
     Query(q): Params,
 ) -> Reply {
     let (filter, include) = filter_of::<M>(&q)?;
+    let filter = includes.page(filter);
     ok(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?)
 }
 

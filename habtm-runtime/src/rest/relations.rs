@@ -143,6 +143,7 @@ async fn find<DB: Backend, R: JsonRelation>(
 ) -> Reply {
     let related = owner::<DB, R>(&pool, &id).await?;
     let (filter, include) = filter_of::<R::Target>(&q)?;
+    let filter = includes.page(filter);
     let found = if filter.has_fields() {
         partials::<R::Target>(&related.select(&pool, filter).await?)?
     } else {
