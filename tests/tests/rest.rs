@@ -620,11 +620,91 @@ async fn bad_requests_are_named_and_change_nothing<DB: Backend>(
     ] {
         assert!(document["paths"][path].is_object(), "{path} documented");
     }
-    assert!(document["paths"]["/Assemblies/{id}/parts/rel/{fk}"]["head"].is_object());
     assert_eq!(
-        document["components"]["schemas"]["Part"]["properties"]["weight"]["type"],
-        json!("number")
+        document["components"]["schemas"]["Part"]["properties"]["weight"],
+        json!({"type": "number", "format": "double", "nullable": true})
     );
+    // Every operation: a unique LoopBack operation id, its model as tag, typed ids, and
+    // the answers the server gives.
+    let mut ids = std::collections::HashSet::new();
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            operations += 1;
+            let id = operation["operationId"].as_str().expect("an operationId");
+            assert!(ids.insert(id.to_owned()), "{id} is unique");
+            assert!(
+                operation["tags"][0].is_string(),
+                "{method} {path} has a tag"
+            );
+            for parameter in operation["parameters"].as_array().expect("parameters") {
+                if parameter["in"] == "path" {
+                    assert_eq!(
+                        parameter["schema"]["type"],
+                        json!("integer"),
+                        "{method} {path}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations >= 40, "{operations} operations");
+    let paths = &document["paths"];
+    let rel = &paths["/Assemblies/{id}/parts/rel/{fk}"];
+    assert!(
+        rel["head"]["responses"]["200"].is_object(),
+        "HEAD answers 200"
+    );
+    assert_eq!(
+        rel["put"]["operationId"],
+        json!("Assembly.prototype.__link__parts")
+    );
+    assert_eq!(
+        paths["/Parts"]["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"][0],
+        json!({"$ref": "#/components/schemas/Part"})
+    );
+    assert_eq!(
+        paths["/Parts"]["get"]["parameters"][0]["name"],
+        json!("filter")
+    );
+    assert_eq!(
+        paths["/Parts/count"]["get"]["parameters"][0]["name"],
+        json!("where")
+    );
+    assert!(paths["/Parts/{id}"]["delete"]["responses"]["200"].is_object());
+    assert!(paths["/Assemblies/{id}/parts"]["delete"]["responses"]["204"].is_object());
+
+    // The explorer: `/explorer` moves to `/explorer/`, which serves its page and assets.
+    let no_redirects = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let moved = no_redirects
+        .get(url("/explorer"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        moved
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok()),
+        Some("/explorer/")
+    );
+    for asset in [
+        "/explorer/",
+        "/explorer/swagger-ui-bundle.js",
+        "/explorer/swagger-initializer.js",
+    ] {
+        let response = http.get(url(asset)).send().await.expect("an answer");
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        let text = response.text().await.expect("a body");
+        assert!(text.len() > 100, "{asset}");
+        if asset.ends_with("initializer.js") {
+            assert!(text.contains("/explorer/openapi.json"), "{text}");
+        }
+    }
     Ok(())
 }
 

@@ -28,9 +28,8 @@ mod models;
 mod openapi;
 mod relations;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
-use axum::{Json, Router};
 use sqlx::Pool;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin};
 
@@ -201,19 +200,31 @@ impl<DB: Backend> Api<DB> {
         self
     }
 
-    /// The router, with the OpenAPI document at `/explorer/openapi.json`, the body limit,
+    /// The router, with the API explorer at `/explorer/` and its OpenAPI document at
+    /// `/explorer/openapi.json`, the body limit,
     /// CORS, and LoopBack's error body for every error, unknown routes included (`404
     /// Cannot GET /path`).
     pub fn router(self) -> Router {
         let document = self.document.into_json();
         // Every guard reads the policy from here on.
         let _ = self.shared.set(self.policy);
+        // The explorer at `/explorer/` lists and runs every operation of the document it
+        // serves at `/explorer/openapi.json`; its assets are built in.
+        let explorer: Router<Pool<DB>> = utoipa_swagger_ui::SwaggerUi::new("/explorer")
+            .external_url_unchecked("/explorer/openapi.json", document)
+            .into();
+        // `/explorer` moves to `/explorer/` for good, as LoopBack answers it (a 301).
+        let explorer = explorer.layer(axum::middleware::map_response(
+            |mut response: axum::response::Response| async move {
+                if response.status() == axum::http::StatusCode::SEE_OTHER {
+                    *response.status_mut() = axum::http::StatusCode::MOVED_PERMANENTLY;
+                }
+                response
+            },
+        ));
         let router = self
             .router
-            .route(
-                "/explorer/openapi.json",
-                get(move || async move { Json(document) }),
-            )
+            .merge(explorer)
             .fallback(error::no_route)
             .method_not_allowed_fallback(error::no_route)
             .layer(axum::Extension(Includes::new(self.includes)))

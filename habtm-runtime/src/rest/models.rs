@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::Pool;
 
 use crate::backend::Backend;
-use crate::def::JsonModel;
+use crate::def::{JsonModel, ModelDef};
 use crate::filter::Filter;
 use crate::ops::model;
 
@@ -23,7 +23,7 @@ use super::body::{
 };
 use super::error::{ApiError, Reply, ok};
 use super::include::{Include, with_includes};
-use super::openapi::Document;
+use super::openapi::{Answer, Body, Document, Operation, Query as In};
 
 type Params = Query<QueryPairs>;
 
@@ -40,69 +40,7 @@ pub(super) fn routes<DB: Backend, M: JsonModel>(
     let def = M::def();
     document.schema::<DB>(def);
     let base = format!("/{}", def.plural);
-    let (name, list) = (def.name, format!("{}List", def.name));
-    document.route(
-        &base,
-        &[
-            ("get", "Find all instances matching the filter", &list),
-            ("post", "Create an instance (or an array of them)", name),
-            (
-                "put",
-                "Replace an instance with the body's id, or create it",
-                name,
-            ),
-            (
-                "patch",
-                "Patch an instance with the body's id, or create it",
-                name,
-            ),
-        ],
-    );
-    document.route(
-        &format!("{base}/replaceOrCreate"),
-        &[(
-            "post",
-            "Replace an instance with the body's id, or create it",
-            name,
-        )],
-    );
-    document.route(
-        &format!("{base}/upsertWithWhere"),
-        &[(
-            "post",
-            "Patch the one instance matching the where, or create it",
-            name,
-        )],
-    );
-    document.route(
-        &format!("{base}/findOne"),
-        &[("get", "Find the first instance matching the filter", name)],
-    );
-    document.route(
-        &format!("{base}/update"),
-        &[("post", "Patch every instance matching the where", "Count")],
-    );
-    document.route(
-        &format!("{base}/{{id}}/replace"),
-        &[("post", "Replace the attributes of an instance", name)],
-    );
-    document.route(
-        &format!("{base}/count"),
-        &[("get", "Count instances matching the where", "Count")],
-    );
-    document.route(
-        &format!("{base}/{{id}}"),
-        &[
-            ("get", "Find an instance by id", name),
-            ("put", "Replace the attributes of an instance", name),
-            ("patch", "Update some attributes of an instance", name),
-            ("delete", "Delete an instance by id", "Count"),
-        ],
-    );
-    document.route(
-        &format!("{base}/{{id}}/exists"),
-        &[("get", "Whether an instance exists", "Exists")],
-    );
+    document_routes::<DB>(document, def, &base);
     let own = Router::new()
         .route(
             &base,
@@ -134,6 +72,193 @@ pub(super) fn routes<DB: Backend, M: JsonModel>(
     router.merge(own.route_layer(from_fn(move |request, next| {
         guard.clone().check(request, next)
     })))
+}
+
+/// Documents the routes of model `def` under `base`.
+fn document_routes<DB: Backend>(document: &mut Document, def: &ModelDef, base: &str) {
+    let (name, list) = (def.name, format!("{}List", def.name));
+    let params = [("id", Document::id_schema::<DB>(def))];
+    let op = |method, lb_name, summary, query, body, answer| Operation {
+        method,
+        name: lb_name,
+        summary,
+        query,
+        body,
+        answer,
+    };
+    let row = Answer::Json(name);
+    document.route(
+        name,
+        base,
+        &params,
+        &[
+            op(
+                "get",
+                "find",
+                "Find all instances matching the filter",
+                In::Filter,
+                Body::None,
+                Answer::Json(&list),
+            ),
+            op(
+                "post",
+                "create",
+                "Create an instance (or an array of them, all or none)",
+                In::None,
+                Body::Rows(name),
+                row,
+            ),
+            op(
+                "put",
+                "replaceOrCreate",
+                "Replace the instance with the body's id, or create it",
+                In::None,
+                Body::Row(name),
+                row,
+            ),
+            op(
+                "patch",
+                "patchOrCreate",
+                "Patch the instance with the body's id, or create it",
+                In::None,
+                Body::Patch(name),
+                row,
+            ),
+        ],
+    );
+    let more: [(&str, Operation<'_>); 5] = [
+        (
+            "replaceOrCreate",
+            op(
+                "post",
+                "replaceOrCreate__post",
+                "Replace the instance with the body's id, or create it",
+                In::None,
+                Body::Row(name),
+                row,
+            ),
+        ),
+        (
+            "upsertWithWhere",
+            op(
+                "post",
+                "upsertWithWhere",
+                "Patch the one instance matching the where, or create it",
+                In::Where,
+                Body::Patch(name),
+                row,
+            ),
+        ),
+        (
+            "findOne",
+            op(
+                "get",
+                "findOne",
+                "Find the first instance matching the filter",
+                In::Filter,
+                Body::None,
+                row,
+            ),
+        ),
+        (
+            "count",
+            op(
+                "get",
+                "count",
+                "Count the instances matching the where",
+                In::Where,
+                Body::None,
+                Answer::Json("Count"),
+            ),
+        ),
+        (
+            "update",
+            op(
+                "post",
+                "updateAll",
+                "Patch every instance matching the where",
+                In::Where,
+                Body::Patch(name),
+                Answer::Json("Count"),
+            ),
+        ),
+    ];
+    for (path, operation) in more {
+        document.route(name, &format!("{base}/{path}"), &params, &[operation]);
+    }
+    document.route(
+        name,
+        &format!("{base}/{{id}}"),
+        &params,
+        &[
+            op(
+                "get",
+                "findById",
+                "Find an instance by id (the filter's fields and include)",
+                In::Filter,
+                Body::None,
+                row,
+            ),
+            op(
+                "head",
+                "exists__head",
+                "Whether an instance exists (200 or 404)",
+                In::None,
+                Body::None,
+                Answer::Empty,
+            ),
+            op(
+                "put",
+                "replaceById",
+                "Replace the attributes of an instance",
+                In::None,
+                Body::Row(name),
+                row,
+            ),
+            op(
+                "patch",
+                "prototype.patchAttributes",
+                "Patch some attributes of an instance",
+                In::None,
+                Body::Patch(name),
+                row,
+            ),
+            op(
+                "delete",
+                "deleteById",
+                "Delete an instance by id",
+                In::None,
+                Body::None,
+                Answer::Json("Count"),
+            ),
+        ],
+    );
+    document.route(
+        name,
+        &format!("{base}/{{id}}/replace"),
+        &params,
+        &[op(
+            "post",
+            "replaceById__post",
+            "Replace the attributes of an instance",
+            In::None,
+            Body::Row(name),
+            row,
+        )],
+    );
+    document.route(
+        name,
+        &format!("{base}/{{id}}/exists"),
+        &params,
+        &[op(
+            "get",
+            "exists",
+            "Whether an instance exists",
+            In::None,
+            Body::None,
+            Answer::Json("Exists"),
+        )],
+    );
 }
 
 /// The 404 of a missing row.

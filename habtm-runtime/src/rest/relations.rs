@@ -26,7 +26,7 @@ use super::body::{
 };
 use super::error::{ApiError, Reply, no_content, ok};
 use super::include::with_includes;
-use super::openapi::Document;
+use super::openapi::{Answer, Body, Document, Operation, Query as In};
 
 type Params = Query<QueryPairs>;
 type Pair = Path<(String, String)>;
@@ -49,32 +49,139 @@ where
     document.schema::<DB>(target);
     let base = format!("/{}/{{id}}/{}", owner.plural, R::def().name);
     let (t, list) = (target.name, format!("{}List", target.name));
+    let rel = R::def().name;
+    let params = [
+        ("id", Document::id_schema::<DB>(owner)),
+        ("fk", Document::id_schema::<DB>(target)),
+    ];
+    let names: Vec<String> = [
+        "get",
+        "create",
+        "delete",
+        "count",
+        "findById",
+        "updateById",
+        "destroyById",
+        "link",
+        "unlink",
+        "exists",
+    ]
+    .iter()
+    .map(|verb| format!("prototype.__{verb}__{rel}"))
+    .collect();
+    let op = |method, i: usize, summary, query, body, answer| Operation {
+        method,
+        name: &names[i],
+        summary,
+        query,
+        body,
+        answer,
+    };
+    let (tag, row) = (owner.name, Answer::Json(t));
     document.route(
+        tag,
         &base,
+        &params,
         &[
-            ("get", "Find the related instances", &list),
-            ("post", "Create related instances", t),
-            ("delete", "Unlink every related instance", ""),
+            op(
+                "get",
+                0,
+                "Find the related instances",
+                In::Filter,
+                Body::None,
+                Answer::Json(&list),
+            ),
+            op(
+                "post",
+                1,
+                "Create and link related instances (an object or an array, all or none)",
+                In::None,
+                Body::Rows(t),
+                row,
+            ),
+            op(
+                "delete",
+                2,
+                "Unlink every related instance",
+                In::None,
+                Body::None,
+                Answer::NoContent,
+            ),
         ],
     );
     document.route(
+        tag,
         &format!("{base}/count"),
-        &[("get", "Count the related instances", "Count")],
+        &params,
+        &[op(
+            "get",
+            3,
+            "Count the related instances",
+            In::Where,
+            Body::None,
+            Answer::Json("Count"),
+        )],
     );
     document.route(
+        tag,
         &format!("{base}/{{fk}}"),
+        &params,
         &[
-            ("get", "Find a related instance by id", t),
-            ("put", "Update a related instance by id", t),
-            ("delete", "Delete a related instance by id", ""),
+            op(
+                "get",
+                4,
+                "Find a related instance by id",
+                In::None,
+                Body::None,
+                row,
+            ),
+            op(
+                "put",
+                5,
+                "Patch a related instance by id",
+                In::None,
+                Body::Patch(t),
+                row,
+            ),
+            op(
+                "delete",
+                6,
+                "Unlink and delete a related instance",
+                In::None,
+                Body::None,
+                Answer::NoContent,
+            ),
         ],
     );
     document.route(
+        tag,
         &format!("{base}/rel/{{fk}}"),
+        &params,
         &[
-            ("put", "Link an instance", t),
-            ("delete", "Unlink an instance", ""),
-            ("head", "Whether an instance is linked", ""),
+            op(
+                "put",
+                7,
+                "Link an instance (a join model's data in the body); answers the link",
+                In::None,
+                Body::Object,
+                Answer::Object,
+            ),
+            op(
+                "delete",
+                8,
+                "Unlink an instance",
+                In::None,
+                Body::None,
+                Answer::NoContent,
+            ),
+            op(
+                "head",
+                9,
+                "Whether an instance is linked (200 or 404)",
+                In::None,
+                Body::None,
+                Answer::Empty,
+            ),
         ],
     );
     let link = <R::Link as LinkRoute<DB>>::link_route::<R>();
