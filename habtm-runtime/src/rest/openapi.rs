@@ -71,7 +71,7 @@ pub(super) type PathParams<'a> = &'a [(&'a str, Value)];
 fn column_schema(column: &ColumnDef, dialect: Dialect) -> Value {
     let name = (column.sql_type)(dialect).to_ascii_uppercase();
     let base = name
-        .split(|c: char| c == '(' || c == '[')
+        .split(['(', '['])
         .next()
         .unwrap_or("")
         .trim()
@@ -240,7 +240,7 @@ impl Document {
             .columns
             .iter()
             .enumerate()
-            .filter(|(i, c)| !c.nullable && !(*i == def.id && def.id_generated))
+            .filter(|(i, c)| !(c.nullable || (*i == def.id && def.id_generated)))
             .map(|(_, c)| c.json_name)
             .collect();
         self.schemas.insert(
