@@ -1381,6 +1381,24 @@ async fn includes<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         json!([{"id": parts[0], "partNumber": "p1", "weight": null, "assemblies": [{"id": a1, "name": "a1"}]}])
     );
 
+    let (_, one) = get(format!(
+        "/Assemblies/{a1}/parts/{}{}",
+        parts[1],
+        filter(r#"{"fields": ["partNumber"], "include": "assemblies"}"#)
+    ))
+    .await;
+    assert_eq!(
+        one,
+        json!({"id": parts[1], "partNumber": "p2", "assemblies": [{"id": a1, "name": "a1"}, {"id": a2, "name": "a2"}]})
+    );
+    let (status, _) = get(format!(
+        "/Assemblies/{a2}/parts/{}{}",
+        parts[0],
+        filter(r#"{"fields": ["partNumber"]}"#)
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "p1 is not linked to a2");
+
     // Bad includes: a 400 that names the problem.
     let deep = r#"{"include": {"parts": {"assemblies": {"parts": {"assemblies": {"parts": {"assemblies": "parts"}}}}}}}"#;
     for (json, says) in [

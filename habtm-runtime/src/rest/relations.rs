@@ -130,8 +130,8 @@ where
             op(
                 "get",
                 4,
-                "Find a related instance by id",
-                In::None,
+                "Find a related instance by id (the filter's fields and include)",
+                In::Filter,
                 Body::None,
                 row,
             ),
@@ -305,12 +305,21 @@ async fn count<DB: Backend, R: JsonRelation>(
 /// `GET /Assemblies/{id}/parts/{fk}`: the part, if linked.
 async fn find_by_id<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
+    Extension(includes): Extension<Includes<DB>>,
     Path(p): Pair,
+    Query(q): Params,
 ) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
-    match related.find_by_id(&pool, fk.clone()).await? {
-        Some(row) => ok(Value::Object(json_of(&row)?)),
-        None => Err(unlinked::<R>(&fk)),
+    let (filter, include) = filter_of::<R::Target>(&q)?;
+    let filter = filter.with_id(&fk);
+    let found = if filter.has_fields() {
+        partials::<R::Target>(&related.select(&pool, filter).await?)?
+    } else {
+        rows(&related.find(&pool, filter).await?)?
+    };
+    match with_includes::<DB, R::Target>(&includes, &pool, found, include.as_ref()).await? {
+        Value::Array(mut rows) if !rows.is_empty() => ok(rows.remove(0)),
+        _ => Err(unlinked::<R>(&fk)),
     }
 }
 
