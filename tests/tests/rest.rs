@@ -1455,6 +1455,7 @@ async fn access_control<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
                 let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
                 match (header("authorization"), header("x-role")) {
                     (_, Some("banned")) => Decision::Denied,
+                    (_, Some("no-parts")) if request.relation == Some("parts") => Decision::Denied,
                     (None, _) if request.access == AccessType::Write => {
                         Decision::AuthorizationRequired
                     }
@@ -1550,6 +1551,34 @@ async fn access_control<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     );
     let (_, count) = send(Method::GET, "/Parts/count", None, &[]).await;
     assert_eq!(count, json!({"count": 1}), "nothing denied was written");
+
+    // A relation the hook refuses is refused through `include` too.
+    let no_parts = [("x-role", "no-parts")];
+    let (status, _) = send(Method::GET, "/Assemblies", None, &no_parts).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(
+        Method::GET,
+        &format!("/Assemblies/{a}/parts"),
+        None,
+        &no_parts,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for path in [
+        "/Assemblies?filter[include]=parts".to_owned(),
+        format!("/Assemblies/{a}?filter[include]=parts"),
+        format!("/Parts/{p}/assemblies?filter[include]=parts"),
+        format!("/Parts?filter[include][assemblies]=parts"),
+    ] {
+        let (status, body) = send(Method::GET, &path, None, &no_parts).await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (StatusCode::FORBIDDEN, &json!("ACCESS_DENIED")),
+            "{path}"
+        );
+    }
+    let (status, _) = send(Method::GET, "/Assemblies?filter[include]=parts", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
 
     // The hook saw the model, the relation, the action and the request.
     let seen = seen.lock().expect("the log");

@@ -118,8 +118,44 @@ impl Guard {
     }
 }
 
+/// Asks the policy's hook about a read of `relation` of `model` that a request's `include`
+/// makes: the error to answer if it denies it.
+pub(super) async fn judge_include(
+    policy: &Shared,
+    model: &'static str,
+    relation: &'static str,
+    asker: &Asker,
+) -> Result<(), ApiError> {
+    let Some(hook) = policy.get().and_then(|p| p.hook.clone()) else {
+        return Ok(());
+    };
+    let asked = AccessRequest {
+        model,
+        relation: Some(relation),
+        access: AccessType::Read,
+        method: Method::GET,
+        path: asker.path.clone(),
+        headers: asker.headers.clone(),
+    };
+    match hook(asked).await {
+        Decision::Allow => Ok(()),
+        other => Err(denial(other)),
+    }
+}
+
+/// Who asks: the request's path and headers, as an `include` passes them on.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Asker {
+    pub(super) path: String,
+    pub(super) headers: HeaderMap,
+}
+
 fn denied(decision: Decision) -> Response {
-    let error = if decision == Decision::Denied {
+    denial(decision).into_response()
+}
+
+fn denial(decision: Decision) -> ApiError {
+    if decision == Decision::Denied {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "Error",
@@ -133,6 +169,5 @@ fn denied(decision: Decision) -> Response {
             "AUTHORIZATION_REQUIRED",
             "Authorization Required",
         )
-    };
-    error.into_response()
+    }
 }

@@ -8,6 +8,7 @@ use crate::def::JsonModel;
 use crate::filter::Filter;
 use crate::ops::model::ColumnValues;
 
+use super::access::Asker;
 use super::error::ApiError;
 use super::include::Include;
 
@@ -201,7 +202,11 @@ pub(super) fn filter_of<M: JsonModel>(
     let take_include = |json: &mut Value, strings: bool| {
         json.as_object_mut()
             .and_then(|map| map.remove("include"))
-            .map(|spec| Include { spec, strings })
+            .map(|spec| Include {
+                spec,
+                strings,
+                asker: Asker::default(),
+            })
     };
     match query_param(query, "filter", "filter")? {
         Some(Spelled::Json(mut json)) => {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use sqlx::Pool;
 
@@ -17,6 +18,7 @@ use crate::filter::Filter;
 use crate::ops::relation::load_ids;
 use crate::retry::BoxFuture;
 
+use super::access::{Asker, Shared, judge_include};
 use super::body::json_of;
 use super::error::ApiError;
 
@@ -29,10 +31,23 @@ pub(super) struct Include {
     pub(super) spec: Value,
     /// From a query string's brackets: every value a string, coerced as the filter's are.
     pub(super) strings: bool,
+    /// The request, whose every included relation the access hook judges as a read.
+    pub(super) asker: Asker,
 }
 
 /// Each parent's related rows, as JSON objects, in the parents' order.
 type Related = Vec<Vec<Map<String, Value>>>;
+
+impl Include {
+    /// This include as the request at `path` with `headers` asks it, for the access hook.
+    pub(super) fn asked_by(mut self, path: &str, headers: &HeaderMap) -> Self {
+        self.asker = Asker {
+            path: path.to_owned(),
+            headers: headers.clone(),
+        };
+        self
+    }
+}
 
 /// One relation that can be included, type-erased: it loads, for the ids of parents, each
 /// parent's related rows as JSON objects.
@@ -42,7 +57,7 @@ trait Loader<DB: Backend>: Send + Sync {
         pool: &'a Pool<DB>,
         parents: &'a [Value],
         scope: Option<&'a Value>,
-        strings: bool,
+        asked: &'a Include,
         registry: &'a Registry<DB>,
         depth: usize,
     ) -> BoxFuture<'a, Result<Related, ApiError>>;
@@ -61,7 +76,7 @@ where
         pool: &'a Pool<DB>,
         parents: &'a [Value],
         scope: Option<&'a Value>,
-        strings: bool,
+        asked: &'a Include,
         registry: &'a Registry<DB>,
         depth: usize,
     ) -> BoxFuture<'a, Result<Related, ApiError>> {
@@ -71,7 +86,7 @@ where
                 .map(|id| R::Owner::id_from_json(id.clone()))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ApiError::internal(format!("an id read back: {e}")))?;
-            let (filter, nested) = scoped::<R::Target>(scope, strings)?;
+            let (filter, nested) = scoped::<R::Target>(scope, asked.strings)?;
             let filter = registry.page(filter);
             let mask = filter.field_mask();
             let loaded =
@@ -91,7 +106,8 @@ where
                 }
                 out.push(objects);
             }
-            if let Some(nested) = nested {
+            if let Some(mut nested) = nested {
+                nested.asker = asked.asker.clone();
                 let mut flat: Vec<&mut Map<String, Value>> = out.iter_mut().flatten().collect();
                 include_in(registry, pool, target.name, &mut flat, &nested, depth + 1).await?;
             }
@@ -114,7 +130,11 @@ fn scoped<T: JsonModel>(
         )));
     };
     let mut map = map.clone();
-    let nested = map.remove("include").map(|spec| Include { spec, strings });
+    let nested = map.remove("include").map(|spec| Include {
+        spec,
+        strings,
+        asker: Asker::default(),
+    });
     let filter = if strings {
         Filter::from_query_value(&Value::Object(map))?
     } else {
@@ -135,6 +155,8 @@ pub(super) struct Registry<DB: Backend> {
     ids: HashMap<&'static str, &'static str>,
     /// The largest `limit` of a list (an included relation's: per parent); `None`, no bound.
     pub(super) max_page: Option<u64>,
+    /// The access policy, which judges every included relation.
+    pub(super) policy: Shared,
 }
 
 impl<DB: Backend> Default for Registry<DB> {
@@ -143,6 +165,7 @@ impl<DB: Backend> Default for Registry<DB> {
             loaders: HashMap::new(),
             ids: HashMap::new(),
             max_page: None,
+            policy: Shared::default(),
         }
     }
 }
@@ -258,13 +281,18 @@ pub(super) async fn include_in<DB: Backend>(
     wanted(&include.spec, &mut relations)?;
     let id_key = registry.ids.get(model).copied().unwrap_or("id");
     for relation in relations {
-        let Some(loader) = registry.loaders.get(&(model, relation.name.as_str())) else {
+        let Some(((_, name), loader)) = registry
+            .loaders
+            .iter()
+            .find(|((owner, name), _)| *owner == model && *name == relation.name)
+        else {
             return Err(bad(format!(
                 "include: `{}` is not a relation of {model}; {}",
                 relation.name,
                 registry.relations_of(model)
             )));
         };
+        judge_include(&registry.policy, model, name, &include.asker).await?;
         let parents: Vec<Value> = rows
             .iter()
             .map(|row| row.get(id_key).cloned().unwrap_or(Value::Null))
@@ -274,7 +302,7 @@ pub(super) async fn include_in<DB: Backend>(
                 pool,
                 &parents,
                 relation.scope.as_ref(),
-                include.strings,
+                include,
                 registry,
                 depth,
             )

@@ -206,8 +206,10 @@ impl<DB: Backend> Api<DB> {
     /// Cannot GET /path`).
     pub fn router(self) -> Router {
         let document = self.document.into_json();
-        // Every guard reads the policy from here on.
+        // Every guard, and every include, reads the policy from here on.
         let _ = self.shared.set(self.policy);
+        let mut includes = self.includes;
+        includes.policy = self.shared.clone();
         // The explorer at `/explorer/` lists and runs every operation of the document it
         // serves at `/explorer/openapi.json`; its assets are built in.
         let explorer: Router<Pool<DB>> = utoipa_swagger_ui::SwaggerUi::new("/explorer")
@@ -227,7 +229,7 @@ impl<DB: Backend> Api<DB> {
             .merge(explorer)
             .fallback(error::no_route)
             .method_not_allowed_fallback(error::no_route)
-            .layer(axum::Extension(Includes::new(self.includes)))
+            .layer(axum::Extension(Includes::new(includes)))
             .layer(axum::middleware::map_response(error::loopback_body))
             .layer(DefaultBodyLimit::max(self.body_limit))
             .with_state(self.pool);

@@ -5,6 +5,7 @@ use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -295,9 +296,12 @@ fn first(found: Value) -> Option<Value> {
 async fn find<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
+    uri: Uri,
+    headers: HeaderMap,
     Query(q): Params,
 ) -> Reply {
     let (filter, include) = filter_of::<M>(&q)?;
+    let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = includes.page(filter);
     ok(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?)
 }
@@ -332,11 +336,14 @@ async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q)
 async fn find_by_id<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
     let id = parse_id::<M>(&id)?;
     let (filter, include) = filter_of::<M>(&q)?;
+    let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = filter.with_id(&id);
     match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?) {
         Some(row) => ok(row),
@@ -348,9 +355,12 @@ async fn find_by_id<DB: Backend, M: JsonModel>(
 async fn find_one<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
+    uri: Uri,
+    headers: HeaderMap,
     Query(q): Params,
 ) -> Reply {
     let (filter, include) = filter_of::<M>(&q)?;
+    let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = filter.limit(1);
     match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?) {
         Some(row) => ok(row),

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, put};
@@ -245,11 +246,14 @@ fn unlinked<R: JsonRelation>(fk: &<R::Target as Model>::Id) -> ApiError {
 async fn find<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
     let related = owner::<DB, R>(&pool, &id).await?;
     let (filter, include) = filter_of::<R::Target>(&q)?;
+    let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = includes.page(filter);
     let found = if filter.has_fields() {
         partials::<R::Target>(&related.select(&pool, filter).await?)?
@@ -306,11 +310,14 @@ async fn count<DB: Backend, R: JsonRelation>(
 async fn find_by_id<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
+    uri: Uri,
+    headers: HeaderMap,
     Path(p): Pair,
     Query(q): Params,
 ) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     let (filter, include) = filter_of::<R::Target>(&q)?;
+    let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = filter.with_id(&fk);
     let found = if filter.has_fields() {
         partials::<R::Target>(&related.select(&pool, filter).await?)?
