@@ -1568,7 +1568,7 @@ async fn access_control<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
         "/Assemblies?filter[include]=parts".to_owned(),
         format!("/Assemblies/{a}?filter[include]=parts"),
         format!("/Parts/{p}/assemblies?filter[include]=parts"),
-        format!("/Parts?filter[include][assemblies]=parts"),
+        "/Parts?filter[include][assemblies]=parts".to_owned(),
     ] {
         let (status, body) = send(Method::GET, &path, None, &no_parts).await;
         assert_eq!(
