@@ -195,10 +195,65 @@ impl Tree {
     }
 }
 
+/// What a request's `?filter=` asks.
+pub(super) struct Asked<M: JsonModel> {
+    pub(super) filter: Filter<M>,
+    pub(super) include: Option<Include>,
+    /// `fields` leaves the id out: the rows are read with it (to include their relations)
+    /// and answered without it, as LoopBack answers them.
+    pub(super) hide_id: bool,
+}
+
+/// `rows` (a JSON array or object of `M`) as answered: without the id where `fields` left
+/// it out (`hide_id`).
+pub(super) fn shown<M: JsonModel>(mut rows: Value, hide_id: bool) -> Value {
+    if hide_id {
+        let id = M::def().id_column().json_name;
+        match &mut rows {
+            Value::Array(items) => items.iter_mut().for_each(|row| {
+                if let Value::Object(map) = row {
+                    map.remove(id);
+                }
+            }),
+            Value::Object(map) => {
+                map.remove(id);
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// Whether a filter's `fields` leave the id out: a list without it, an object that keeps
+/// others but not it, or one that drops it.
+pub(super) fn hides_id<M: JsonModel>(filter: &Value) -> bool {
+    let id = M::def().id_column();
+    let is_id = |name: &str| name == id.json_name || name == id.field;
+    let yes = |v: &Value| v == &Value::Bool(true) || v == "true";
+    let no = |v: &Value| v == &Value::Bool(false) || v == "false";
+    match filter.get("fields") {
+        Some(Value::Array(names)) => !names.iter().any(|n| n.as_str().is_some_and(is_id)),
+        Some(Value::Object(map)) => {
+            let id_value = map.iter().find(|(k, _)| is_id(k)).map(|(_, v)| v);
+            (map.values().any(yes) && !id_value.is_some_and(yes)) || id_value.is_some_and(no)
+        }
+        _ => false,
+    }
+}
+
 /// `?filter=` (JSON, or with brackets) as a [`Filter`], or every row; and what it includes.
-pub(super) fn filter_of<M: JsonModel>(
+pub(super) fn filter_of<M: JsonModel>(query: &QueryPairs) -> Result<Asked<M>, ApiError> {
+    let (filter, include, hide_id) = parts_of::<M>(query)?;
+    Ok(Asked {
+        filter,
+        include,
+        hide_id,
+    })
+}
+
+fn parts_of<M: JsonModel>(
     query: &QueryPairs,
-) -> Result<(Filter<M>, Option<Include>), ApiError> {
+) -> Result<(Filter<M>, Option<Include>, bool), ApiError> {
     let take_include = |json: &mut Value, strings: bool| {
         json.as_object_mut()
             .and_then(|map| map.remove("include"))
@@ -211,13 +266,15 @@ pub(super) fn filter_of<M: JsonModel>(
     match query_param(query, "filter", "filter")? {
         Some(Spelled::Json(mut json)) => {
             let include = take_include(&mut json, false);
-            Ok((Filter::from_json_value(&json)?, include))
+            let hide_id = hides_id::<M>(&json);
+            Ok((Filter::from_json_value(&json)?, include, hide_id))
         }
         Some(Spelled::Brackets(mut json)) => {
             let include = take_include(&mut json, true);
-            Ok((Filter::from_query_value(&json)?, include))
+            let hide_id = hides_id::<M>(&json);
+            Ok((Filter::from_query_value(&json)?, include, hide_id))
         }
-        None => Ok((Filter::new(), None)),
+        None => Ok((Filter::new(), None, false)),
     }
 }
 

@@ -40,6 +40,17 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "Error", "MODEL_NOT_FOUND", message)
     }
 
+    /// LoopBack's 404 of a missing row: `Unknown "Part" id "999".`, the id quoted as the
+    /// path gave it.
+    pub(super) fn unknown_id(model: &str, id: &dyn std::fmt::Debug) -> Self {
+        let id = format!("{id:?}");
+        let id = id
+            .strip_prefix('"')
+            .and_then(|i| i.strip_suffix('"'))
+            .unwrap_or(&id);
+        ApiError::not_found(format!("Unknown \"{model}\" id \"{id}\"."))
+    }
+
     pub(super) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "Error", code, message)
     }
@@ -59,8 +70,21 @@ impl ApiError {
     /// also gets LoopBack's `details`: `{"context": "Part", "codes": {"partNumber":
     /// ["presence"]}, "messages": {"partNumber": ["is required"]}}`.
     pub(super) fn invalid(message: impl Into<String>) -> Self {
-        let message = message.into();
+        let mut message = message.into();
         let details = validation_details(&message);
+        if let Some(details) = &details
+            && let Some((property, texts)) = details["messages"]
+                .as_object()
+                .and_then(|m| m.iter().next())
+            && details["codes"][property][0] != "invalid"
+        {
+            // LoopBack's own words for a missing or unknown property.
+            message = format!(
+                "The `{}` instance is not valid. Details: `{property}` {} (value: undefined).",
+                details["context"].as_str().unwrap_or_default(),
+                texts[0].as_str().unwrap_or_default()
+            );
+        }
         let mut error = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "ValidationError",
@@ -79,14 +103,14 @@ fn validation_details(message: &str) -> Option<Value> {
     let (context, rest) = message.split_once(": `")?;
     let (property, what) = rest.split_once('`')?;
     let what = what.trim_start_matches(':').trim();
-    let code = if what.starts_with("is required") {
-        "presence"
+    let (code, what) = if what.starts_with("is required") {
+        ("presence", "can't be blank")
     } else if what.starts_with("is not a property") {
-        "unknown-property"
+        ("unknown-property", "is not defined in the model")
     } else if what.starts_with("cannot change") {
-        "immutable"
+        ("immutable", what)
     } else {
-        "invalid"
+        ("invalid", what)
     };
     Some(json!({
         "context": context,
@@ -98,9 +122,7 @@ fn validation_details(message: &str) -> Option<Value> {
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {
-            Error::NotFound { model, id } => {
-                ApiError::not_found(format!("Unknown \"{model}\" id {id}."))
-            }
+            Error::NotFound { model, id } => ApiError::unknown_id(model, &format_args!("{id}")),
             Error::InvalidFilter { message } => ApiError::bad_request("INVALID_FILTER", message),
             // Concurrent work outlasted the retry budget: the same request can succeed later.
             Error::Conflict { operation, .. } => ApiError::new(

@@ -19,7 +19,7 @@ use crate::ops::relation::load_ids;
 use crate::retry::BoxFuture;
 
 use super::access::{Asker, Shared, judge_include};
-use super::body::json_of;
+use super::body::{hides_id, json_of};
 use super::error::ApiError;
 
 /// How deep includes may nest (`{"a": {"b": {"c": ...}}}` is 3).
@@ -110,6 +110,13 @@ where
                 nested.asker = asked.asker.clone();
                 let mut flat: Vec<&mut Map<String, Value>> = out.iter_mut().flatten().collect();
                 include_in(registry, pool, target.name, &mut flat, &nested, depth + 1).await?;
+            }
+            if scope.is_some_and(hides_id::<R::Target>) {
+                // Read with the id (to include what it links), answered without it.
+                let id = target.id_column().json_name;
+                out.iter_mut().flatten().for_each(|object| {
+                    object.remove(id);
+                });
             }
             Ok(out)
         })

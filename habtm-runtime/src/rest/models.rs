@@ -19,8 +19,8 @@ use crate::ops::model;
 use super::Includes;
 use super::access::Guard;
 use super::body::{
-    QueryPairs, body_json, column_values, filter_of, json_of, key_json, new_of, object, parse_id,
-    partials, patched, rows, where_of,
+    Asked, QueryPairs, body_json, column_values, filter_of, json_of, key_json, new_of, object,
+    parse_id, partials, patched, rows, shown, where_of,
 };
 use super::error::{ApiError, Reply, ok};
 use super::include::{Include, with_includes};
@@ -264,7 +264,7 @@ fn document_routes<DB: Backend>(document: &mut Document, def: &ModelDef, base: &
 
 /// The 404 of a missing row.
 fn unknown<M: JsonModel>(id: &M::Id) -> ApiError {
-    ApiError::not_found(format!("Unknown \"{}\" id {id:?}.", M::def().name))
+    ApiError::unknown_id(M::def().name, id)
 }
 
 /// The rows `filter` finds (only its `fields` if it names any) as a JSON array, with what
@@ -274,13 +274,15 @@ async fn found<DB: Backend, M: JsonModel>(
     includes: &Includes<DB>,
     filter: &Filter<M>,
     include: Option<&Include>,
+    hide_id: bool,
 ) -> Result<Value, ApiError> {
     let found = if filter.has_fields() {
         partials::<M>(&model::select::<M, _>(pool, filter).await?)?
     } else {
         rows(&model::find::<M, _>(pool, filter).await?)?
     };
-    with_includes::<DB, M>(includes, pool, found, include).await
+    let found = with_includes::<DB, M>(includes, pool, found, include).await?;
+    Ok(shown::<M>(found, hide_id))
 }
 
 /// The first of a JSON array, if any.
@@ -300,10 +302,14 @@ async fn find<DB: Backend, M: JsonModel>(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Reply {
-    let (filter, include) = filter_of::<M>(&q)?;
+    let Asked {
+        filter,
+        include,
+        hide_id,
+    } = filter_of::<M>(&q)?;
     let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = includes.page(filter);
-    ok(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?)
+    ok(found::<DB, M>(&pool, &includes, &filter, include.as_ref(), hide_id).await?)
 }
 
 /// `POST /Assemblies`: creates the row of an object, or the rows of an array (all or none).
@@ -342,10 +348,14 @@ async fn find_by_id<DB: Backend, M: JsonModel>(
     Query(q): Params,
 ) -> Reply {
     let id = parse_id::<M>(&id)?;
-    let (filter, include) = filter_of::<M>(&q)?;
+    let Asked {
+        filter,
+        include,
+        hide_id,
+    } = filter_of::<M>(&q)?;
     let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = filter.with_id(&id);
-    match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?) {
+    match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref(), hide_id).await?) {
         Some(row) => ok(row),
         None => Err(unknown::<M>(&id)),
     }
@@ -359,15 +369,17 @@ async fn find_one<DB: Backend, M: JsonModel>(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Reply {
-    let (filter, include) = filter_of::<M>(&q)?;
+    let Asked {
+        filter,
+        include,
+        hide_id,
+    } = filter_of::<M>(&q)?;
     let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = filter.limit(1);
-    match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref()).await?) {
+    match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref(), hide_id).await?) {
         Some(row) => ok(row),
-        None => Err(ApiError::not_found(format!(
-            "No {} matches the filter.",
-            M::def().name
-        ))),
+        // LoopBack's words when nothing matches.
+        None => Err(ApiError::unknown_id(M::def().name, &"undefined")),
     }
 }
 

@@ -22,8 +22,8 @@ use crate::ops::relation::Related;
 use super::Includes;
 use super::access::Guard;
 use super::body::{
-    QueryPairs, body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id,
-    partials, patched, rows, where_of,
+    Asked, QueryPairs, body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id,
+    partials, patched, rows, shown, where_of,
 };
 use super::error::{ApiError, Reply, no_content, ok};
 use super::include::with_includes;
@@ -216,10 +216,7 @@ async fn owner<DB: Backend, R: JsonRelation>(
 ) -> Result<Related<R>, ApiError> {
     let id = parse_id::<R::Owner>(id)?;
     if !model::exists::<R::Owner, _>(pool, &id).await? {
-        return Err(ApiError::not_found(format!(
-            "Unknown \"{}\" id {id:?}.",
-            <R::Owner as Model>::def().name
-        )));
+        return Err(ApiError::unknown_id(<R::Owner as Model>::def().name, &id));
     }
     Ok(Related::new(id))
 }
@@ -234,12 +231,25 @@ async fn pair<DB: Backend, R: JsonRelation>(
 }
 
 /// The 404 of a row that is not linked.
-fn unlinked<R: JsonRelation>(fk: &<R::Target as Model>::Id) -> ApiError {
-    ApiError::not_found(format!(
-        "No \"{}\" with id {fk:?} is linked by \"{}\".",
-        <R::Target as Model>::def().name,
-        R::def().name
-    ))
+/// LoopBack's words: `No relation found in AssemblyPart for (Assembly.1,Part.2)`.
+fn unlinked<R: JsonRelation>(
+    id: &<R::Owner as Model>::Id,
+    fk: &<R::Target as Model>::Id,
+) -> ApiError {
+    let plain = |value: &dyn std::fmt::Debug| format!("{value:?}").trim_matches('"').to_owned();
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "Error",
+        "",
+        format!(
+            "No relation found in {} for ({}.{},{}.{})",
+            R::def().table(),
+            <R::Owner as Model>::def().name,
+            plain(id),
+            <R::Target as Model>::def().name,
+            plain(fk)
+        ),
+    )
 }
 
 /// `GET /Assemblies/{id}/parts?filter=`, with what the filter includes of each part.
@@ -252,7 +262,11 @@ async fn find<DB: Backend, R: JsonRelation>(
     Query(q): Params,
 ) -> Reply {
     let related = owner::<DB, R>(&pool, &id).await?;
-    let (filter, include) = filter_of::<R::Target>(&q)?;
+    let Asked {
+        filter,
+        include,
+        hide_id,
+    } = filter_of::<R::Target>(&q)?;
     let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = includes.page(filter);
     let found = if filter.has_fields() {
@@ -260,7 +274,8 @@ async fn find<DB: Backend, R: JsonRelation>(
     } else {
         rows(&related.find(&pool, filter).await?)?
     };
-    ok(with_includes::<DB, R::Target>(&includes, &pool, found, include.as_ref()).await?)
+    let found = with_includes::<DB, R::Target>(&includes, &pool, found, include.as_ref()).await?;
+    ok(shown::<R::Target>(found, hide_id))
 }
 
 /// `POST /Assemblies/{id}/parts`: creates and links the part of an object, or the parts of an
@@ -316,7 +331,11 @@ async fn find_by_id<DB: Backend, R: JsonRelation>(
     Query(q): Params,
 ) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
-    let (filter, include) = filter_of::<R::Target>(&q)?;
+    let Asked {
+        filter,
+        include,
+        hide_id,
+    } = filter_of::<R::Target>(&q)?;
     let include = include.map(|i| i.asked_by(uri.path(), &headers));
     let filter = filter.with_id(&fk);
     let found = if filter.has_fields() {
@@ -324,9 +343,10 @@ async fn find_by_id<DB: Backend, R: JsonRelation>(
     } else {
         rows(&related.find(&pool, filter).await?)?
     };
-    match with_includes::<DB, R::Target>(&includes, &pool, found, include.as_ref()).await? {
+    let found = with_includes::<DB, R::Target>(&includes, &pool, found, include.as_ref()).await?;
+    match shown::<R::Target>(found, hide_id) {
         Value::Array(mut rows) if !rows.is_empty() => ok(rows.remove(0)),
-        _ => Err(unlinked::<R>(&fk)),
+        _ => Err(unlinked::<R>(related.owner_id(), &fk)),
     }
 }
 
@@ -339,12 +359,12 @@ async fn update_by_id<DB: Backend, R: JsonRelation>(
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     let patch = object(body_json(&body)?)?;
     let Some(row) = related.find_by_id(&pool, fk.clone()).await? else {
-        return Err(unlinked::<R>(&fk));
+        return Err(unlinked::<R>(related.owner_id(), &fk));
     };
     let new = patched(&row, patch)?;
     match related.update_by_id(&pool, fk.clone(), new).await? {
         Some(row) => ok(Value::Object(json_of(&row)?)),
-        None => Err(unlinked::<R>(&fk)),
+        None => Err(unlinked::<R>(related.owner_id(), &fk)),
     }
 }
 
@@ -357,7 +377,7 @@ async fn destroy<DB: Backend, R: JsonRelation>(
     if related.destroy(&pool, fk.clone()).await? {
         no_content()
     } else {
-        Err(unlinked::<R>(&fk))
+        Err(unlinked::<R>(related.owner_id(), &fk))
     }
 }
 
@@ -380,7 +400,7 @@ async fn linked<DB: Backend, R: JsonRelation>(
     if related.exists(&pool, fk.clone()).await? {
         Ok(StatusCode::OK.into_response())
     } else {
-        Err(unlinked::<R>(&fk))
+        Err(unlinked::<R>(related.owner_id(), &fk))
     }
 }
 
@@ -465,6 +485,6 @@ where
         .await?;
     match links.first() {
         Some((_, link)) => ok(Value::Object(json_of(link)?)),
-        None => Err(unlinked::<R>(&fk)),
+        None => Err(unlinked::<R>(related.owner_id(), &fk)),
     }
 }
