@@ -85,10 +85,16 @@ impl ApiError {
                 texts[0].as_str().unwrap_or_default()
             );
         }
+        // LoopBack's ValidationError has no `code`; other 422s keep habtm's.
+        let code = if message.starts_with("The `") {
+            ""
+        } else {
+            "VALIDATION_FAILED"
+        };
         let mut error = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "ValidationError",
-            "VALIDATION_FAILED",
+            code,
             message,
         );
         error.details = details;
