@@ -1684,7 +1684,58 @@ async fn page_size<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
     Ok(())
 }
 
+/// A model whose ids the client chooses.
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct Tag {
+    pub id: String,
+    pub label: String,
+}
+
+/// Concurrent upserts of one new id: each answers 200, and one row is left, whichever
+/// request created it.
+async fn concurrent_upserts_of_one_id<DB: Backend>(pool: &Pool<DB>) -> habtm::Result<()> {
+    Schema::new().model::<Tag>().create_all(pool).await?;
+    let app = Api::new(pool.clone()).model::<Tag>().router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = Client::new();
+    for round in 0..5 {
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let http = http.clone();
+            let url = format!("http://{address}/Tags");
+            let method = if i % 2 == 0 {
+                Method::PUT
+            } else {
+                Method::PATCH
+            };
+            let body = format!(r#"{{"id": "t{round}", "label": "l{i}"}}"#);
+            tasks.push(tokio::spawn(async move {
+                call(&http, method, &url, Some(&body)).await
+            }));
+        }
+        for task in tasks {
+            let (status, body) = task.await.expect("the task");
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["id"], json!(format!("t{round}")));
+        }
+    }
+    let (_, count) = call(
+        &http,
+        Method::GET,
+        &format!("http://{address}/Tags/count"),
+        None,
+    )
+    .await;
+    assert_eq!(count, json!({"count": 5}));
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    concurrent_upserts_of_one_id,
     page_size,
     access_control,
     includes,

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sqlx::Pool;
 
 use crate::backend::Backend;
@@ -394,6 +394,39 @@ fn body_id<M: JsonModel>(body: &serde_json::Map<String, Value>) -> Result<Option
     }
 }
 
+/// Whether `error` is a unique key's: a row with that id was created meanwhile.
+fn is_unique_violation(error: &crate::error::Error) -> bool {
+    matches!(
+        error,
+        crate::error::Error::Database { source: sqlx::Error::Database(db), .. }
+            if db.is_unique_violation()
+    )
+}
+
+/// Runs `write` (the update of an upsert, `None` when there is no row to update) and creates
+/// the row when it answers `None`. When another request created a row with that id in
+/// between (a unique violation), the update runs once more, and finds it.
+async fn upsert<DB, M, W, F>(pool: &Pool<DB>, body: &Map<String, Value>, write: W) -> Reply
+where
+    DB: Backend,
+    M: JsonModel,
+    W: Fn() -> F,
+    F: std::future::Future<Output = Result<Option<M>, ApiError>>,
+{
+    if let Some(row) = write().await? {
+        return ok(Value::Object(json_of(&row)?));
+    }
+    let new = new_of::<M>(body.clone())?;
+    match model::create::<M, _>(pool, new).await {
+        Ok(row) => ok(Value::Object(json_of(&row)?)),
+        Err(error) if is_unique_violation(&error) => match write().await? {
+            Some(row) => ok(Value::Object(json_of(&row)?)),
+            None => Err(error.into()),
+        },
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// `PUT /Assemblies`, `POST /Assemblies/replaceOrCreate`: replaces the row whose id the body
 /// names, or creates one (with the body's id, where ids are not generated).
 async fn replace_or_create<DB: Backend, M: JsonModel>(
@@ -401,24 +434,28 @@ async fn replace_or_create<DB: Backend, M: JsonModel>(
     body: Bytes,
 ) -> Reply {
     let body = object(body_json(&body)?)?;
-    if let Some(id) = body_id::<M>(&body)? {
-        let mut replacement = body.clone();
-        let key = M::def().id_column();
-        replacement.remove(key.field);
-        if M::def().id_generated {
-            replacement.remove(key.json_name);
-        } else {
-            replacement.insert(key.json_name.to_owned(), key_json::<M>(&id, key.json_name)?);
+    let id = body_id::<M>(&body)?;
+    let replacement = match &id {
+        Some(id) => {
+            let mut replacement = body.clone();
+            let key = M::def().id_column();
+            replacement.remove(key.field);
+            if M::def().id_generated {
+                replacement.remove(key.json_name);
+            } else {
+                replacement.insert(key.json_name.to_owned(), key_json::<M>(id, key.json_name)?);
+            }
+            Some(new_of::<M>(replacement)?)
         }
-        let new = new_of::<M>(replacement)?;
-        if let Some(row) = model::update::<M, _>(&pool, &id, &new).await? {
-            return ok(Value::Object(json_of(&row)?));
+        None => None,
+    };
+    upsert::<DB, M, _, _>(&pool, &body, || async {
+        match (&id, &replacement) {
+            (Some(id), Some(new)) => Ok(model::update::<M, _>(&pool, id, new).await?),
+            _ => Ok(None),
         }
-    }
-    let new = new_of::<M>(body)?;
-    ok(Value::Object(json_of(
-        &model::create::<M, _>(&pool, new).await?,
-    )?))
+    })
+    .await
 }
 
 /// `PATCH /Assemblies`: patches the row whose id the body names, or creates one.
@@ -427,19 +464,18 @@ async fn patch_or_create<DB: Backend, M: JsonModel>(
     body: Bytes,
 ) -> Reply {
     let body = object(body_json(&body)?)?;
-    if let Some(id) = body_id::<M>(&body)?
-        && let Some(row) = model::find_by_id::<M, _>(&pool, &id).await?
-    {
-        let new = patched(&row, body)?;
-        return match model::update::<M, _>(&pool, &id, &new).await? {
-            Some(row) => ok(Value::Object(json_of(&row)?)),
-            None => Err(unknown::<M>(&id)),
+    let id = body_id::<M>(&body)?;
+    upsert::<DB, M, _, _>(&pool, &body, || async {
+        let Some(id) = &id else {
+            return Ok(None);
         };
-    }
-    let new = new_of::<M>(body)?;
-    ok(Value::Object(json_of(
-        &model::create::<M, _>(&pool, new).await?,
-    )?))
+        let Some(row) = model::find_by_id::<M, _>(&pool, id).await? else {
+            return Ok(None);
+        };
+        let new = patched(&row, body.clone())?;
+        Ok(model::update::<M, _>(&pool, id, &new).await?)
+    })
+    .await
 }
 
 /// `POST /Assemblies/upsertWithWhere?where=`: patches the one row matching, creates one when
