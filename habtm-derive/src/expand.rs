@@ -395,6 +395,21 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
          `DELETE FROM {table} WHERE {id_column} = ?`. Returns whether a row was deleted."
     );
 
+    let count_doc = format!(" How many rows of {table} match `filter`: `SELECT COUNT(*) ...`.");
+    let find_one_doc = format!(
+        " The first row of {table} matching `filter` (its order and skip honoured), if any."
+    );
+    let exists_doc = format!(" Whether {table} has a row with this id.");
+    let create_many_doc = format!(
+        " Inserts every row into {table} in one transaction, all or none; returns them as \
+         stored, in input order."
+    );
+    let delete_where_doc = format!(
+        " Deletes every row of {table} matching `filter` and their links in every relation \
+         this model declares (with or without foreign keys), in one transaction. Returns how \
+         many rows were deleted."
+    );
+
     let accessors = model.relations.iter().map(|r| accessor_methods(model, r));
 
     quote! {
@@ -430,6 +445,31 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
             #[doc = #delete_doc]
             pub async fn delete_by_id #generics (db: __A, id: #id_ty) -> ::habtm::Result<bool> #bounds {
                 ::habtm::__private::delete_by_id::<Self, __A>(db, &id).await
+            }
+
+            #[doc = #count_doc]
+            pub async fn count #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<u64> #bounds {
+                ::habtm::__private::count::<Self, __A>(db, &filter).await
+            }
+
+            #[doc = #find_one_doc]
+            pub async fn find_one #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<::core::option::Option<Self>> #bounds {
+                ::habtm::__private::find_one::<Self, __A>(db, filter).await
+            }
+
+            #[doc = #exists_doc]
+            pub async fn exists #generics (db: __A, id: #id_ty) -> ::habtm::Result<bool> #bounds {
+                ::habtm::__private::exists::<Self, __A>(db, &id).await
+            }
+
+            #[doc = #create_many_doc]
+            pub async fn create_many #generics (db: __A, news: ::std::vec::Vec<#new>) -> ::habtm::Result<::std::vec::Vec<Self>> #bounds {
+                ::habtm::__private::create_many::<Self, __A>(db, &news).await
+            }
+
+            #[doc = #delete_where_doc]
+            pub async fn delete_where #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<u64> #bounds {
+                ::habtm::__private::delete_where::<Self, __A>(db, &filter).await
             }
 
             #(#accessors)*

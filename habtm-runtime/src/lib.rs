@@ -63,7 +63,8 @@ pub mod __private {
     #[cfg(feature = "json")]
     pub use crate::json::{JsonColumn, JsonParser, convert as json};
     pub use crate::ops::model::{
-        count, create, create_many, delete_by_id, exists, find, find_by_id, save, select, update,
+        count, create, create_many, delete_by_id, delete_where, exists, find, find_by_id, find_one,
+        save, select, update,
     };
     pub use crate::ops::relation::load;
     pub use crate::value::{DynList, DynValue};

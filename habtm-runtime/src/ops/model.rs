@@ -195,6 +195,37 @@ pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
     )
 }
 
+/// `Model::delete_where`: deletes every row matching `filter` and their links in every
+/// relation the model declares (with or without foreign keys), in one transaction, each row
+/// locked before its links and itself are deleted. Returns how many rows were deleted.
+pub async fn delete_where<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
+    let op = op::<M>("delete_where");
+    let mut conn = db.connection().await.at(op)?;
+    retrying!(
+        A::Database,
+        conn,
+        op,
+        async {
+            let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
+            let rows = find::<M, _>(&mut tx, filter).await?;
+            let mut deleted = 0;
+            for row in &rows {
+                if delete_on::<M, A::Database>(&mut tx, row.id(), op).await? {
+                    deleted += 1;
+                }
+            }
+            tx.commit().await.at(op)?;
+            Ok(deleted)
+        }
+        .await
+    )
+}
+
+/// `Model::find_one`: the first row matching `filter` (its order and skip honoured).
+pub async fn find_one<M: Model, A: Db>(db: A, filter: Filter<M>) -> Result<Option<M>> {
+    Ok(find::<M, A>(db, &filter.limit(1)).await?.into_iter().next())
+}
+
 /// Deletes the row with this id and its links, inside the caller's transaction: locks the row
 /// first, then deletes the links, then the row (on PostgreSQL one statement after the lock,
 /// which must come first so that the deletes see every link written before it was granted).

@@ -169,7 +169,62 @@ async fn string_keys<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     Ok(())
 }
 
+/// The model-level operations: `count`, `find_one`, `exists`, `create_many`, and
+/// `delete_where`, which takes the deleted rows' links in every relation with them.
+async fn model_level_operations<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    schema(pool).await?;
+    let parts = Part::create_many(
+        pool,
+        vec![
+            new_part("p3"),
+            new_part("p1"),
+            new_part("p2"),
+            new_part("x1"),
+        ],
+    )
+    .await?;
+    let numbers: Vec<&str> = parts.iter().map(|p| p.part_number.as_str()).collect();
+    assert_eq!(numbers, ["p3", "p1", "p2", "x1"], "rows in input order");
+    assert!(parts.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(Part::count(pool, Filter::new()).await?, 4);
+    let p_rows = || Filter::new().filter(Part::PART_NUMBER.like("p%"));
+    assert_eq!(Part::count(pool, p_rows()).await?, 3);
+    let first = Part::find_one(pool, p_rows().order_by(Part::PART_NUMBER.asc())).await?;
+    assert_eq!(first.map(|p| p.part_number), Some("p1".to_owned()));
+    let second = Part::find_one(pool, p_rows().order_by(Part::PART_NUMBER.asc()).skip(1)).await?;
+    assert_eq!(second.map(|p| p.part_number), Some("p2".to_owned()));
+    let none = Filter::new().filter(Part::PART_NUMBER.eq("zz".to_owned()));
+    assert_eq!(Part::find_one(pool, none).await?, None);
+    assert!(Part::exists(pool, parts[0].id).await?);
+    assert!(!Part::exists(pool, -1).await?);
+    assert!(Part::create_many(pool, Vec::new()).await?.is_empty());
+
+    // delete_where: the rows and their links in both directions, nothing else.
+    let kit = Assembly::create(pool, new_assembly("kit")).await?;
+    kit.parts()
+        .add_many(pool, parts.iter().map(|p| p.id))
+        .await?;
+    parts[3].subparts().add(pool, parts[0].id).await?;
+    parts[0].subparts().add(pool, parts[3].id).await?;
+    let deleted = Part::delete_where(pool, p_rows()).await?;
+    assert_eq!(deleted, 3);
+    assert_eq!(Part::count(pool, Filter::new()).await?, 1);
+    assert_eq!(kit.parts().ids(pool).await?, vec![parts[3].id]);
+    assert!(
+        parts[3].subparts().ids(pool).await?.is_empty(),
+        "links to deleted rows went too"
+    );
+    assert_eq!(Part::delete_where(pool, p_rows()).await?, 0);
+    assert_eq!(
+        Assembly::count(pool, Filter::new()).await?,
+        1,
+        "owners are kept"
+    );
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    model_level_operations,
     create_find_save_delete,
     hostile_strings_round_trip,
     reserved_words_as_columns,
