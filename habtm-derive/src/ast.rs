@@ -40,6 +40,8 @@ pub struct Model<'a> {
     pub id: usize,
     pub id_generated: bool,
     pub relations: Vec<Relation>,
+    /// `#[model(derive(...))]`: what the generated `New` and `Partial` structs derive.
+    pub derives: Vec<syn::Path>,
 }
 
 pub struct Field<'a> {
@@ -178,6 +180,7 @@ impl<'a> Model<'a> {
             id,
             id_generated,
             relations,
+            derives: input.derive.iter().cloned().collect(),
         })
     }
 }

@@ -12,7 +12,7 @@ pub const MODEL: &str = "model";
 pub const RELATION: &str = "relation";
 
 /// The keys of each attribute, as the structs below name their fields.
-pub const MODEL_KEYS: &[&str] = &["table", "plural"];
+pub const MODEL_KEYS: &[&str] = &["table", "plural", "derive"];
 pub const FIELD_KEYS: &[&str] = &["id", "column", "generated"];
 pub const RELATION_KEYS: &[&str] = &[
     "has_and_belongs_to_many",
@@ -96,7 +96,7 @@ pub fn correct_unknown_keys(
     corrected
 }
 
-/// `#[model(table = "...", plural = "...")]` and the struct itself.
+/// `#[model(table = "...", plural = "...", derive(...))]` and the struct itself.
 #[derive(FromDeriveInput)]
 #[darling(attributes(model), forward_attrs(relation))]
 pub struct ModelAttrs {
@@ -109,6 +109,10 @@ pub struct ModelAttrs {
     pub table: Option<LitStr>,
     /// The plural of the model's name, as LoopBack's `plural`; kept for REST paths.
     pub plural: Option<LitStr>,
+    /// `derive(Debug, Clone, serde::Deserialize)`: derives for the generated `New` and
+    /// `Partial` structs.
+    #[darling(default)]
+    pub derive: darling::util::PathList,
 }
 
 /// `#[model(id)]`, `#[model(column = "...")]`, `#[model(generated = bool)]` on a field.

@@ -69,12 +69,23 @@ fn new_struct(model: &Model<'_>) -> TokenStream {
         let (ident, ty, docs) = (f.ident, f.ty, &f.docs);
         quote!(#(#docs)* pub #ident: #ty,)
     });
+    let derives = derive_attr(&model.derives);
     quote! {
         #[doc = #doc]
+        #derives
         #vis struct #ident {
             #(#fields)*
         }
     }
+}
+
+/// `#[derive(...)]` of the paths `#[model(derive(...))]` names, on the user's tokens (so
+/// that a derive that does not exist is reported there); nothing when there are none.
+fn derive_attr(paths: &[syn::Path]) -> TokenStream {
+    if paths.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(#[derive(#(#paths),*)])
 }
 
 fn partial_ident(model: &Model<'_>) -> Ident {
@@ -92,9 +103,18 @@ fn partial_struct(model: &Model<'_>) -> TokenStream {
         let (ident, ty, docs) = (f.ident, f.ty, &f.docs);
         quote!(#(#docs)* pub #ident: ::core::option::Option<#ty>,)
     });
+    // `Default` is derived already.
+    let derives: Vec<syn::Path> = model
+        .derives
+        .iter()
+        .filter(|p| !p.segments.last().is_some_and(|s| s.ident == "Default"))
+        .cloned()
+        .collect();
+    let derives = derive_attr(&derives);
     quote! {
         #[doc = #doc]
         #[derive(::core::default::Default)]
+        #derives
         #vis struct #ident {
             #(#fields)*
         }
