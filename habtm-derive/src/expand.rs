@@ -107,7 +107,7 @@ fn partial_struct(model: &Model<'_>) -> TokenStream {
     let derives: Vec<syn::Path> = model
         .derives
         .iter()
-        .filter(|p| !p.segments.last().is_some_and(|s| s.ident == "Default"))
+        .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Default"))
         .cloned()
         .collect();
     let derives = derive_attr(&derives);
