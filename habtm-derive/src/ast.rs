@@ -190,10 +190,12 @@ fn field(f: &FieldAttrs) -> Field<'_> {
     Field {
         ident,
         ty: &f.ty,
-        column: f.column.as_ref().map_or_else(
-            || SqlName::new(ident.unraw_string(), ident.span()),
-            SqlName::from_lit,
-        ),
+        // `#[model(column)]`, else sqlx's own `#[sqlx(rename = "...")]`, else the field name.
+        column: match (&f.column, sqlx_rename(&f.attrs)) {
+            (Some(column), _) => SqlName::from_lit(column),
+            (None, Some(renamed)) => SqlName::from_lit(&renamed),
+            (None, None) => SqlName::new(ident.unraw_string(), ident.span()),
+        },
         nullable: type_name(&f.ty).as_deref() == Some("Option"),
         docs: f
             .attrs
@@ -201,6 +203,23 @@ fn field(f: &FieldAttrs) -> Field<'_> {
             .filter(|a| a.path().is_ident("doc"))
             .collect(),
     }
+}
+
+/// The column `#[sqlx(rename = "...")]` names, as sqlx's `FromRow` reads it; other `sqlx`
+/// keys are sqlx's business.
+fn sqlx_rename(attrs: &[syn::Attribute]) -> Option<LitStr> {
+    let mut renamed = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("sqlx")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                renamed = Some(meta.value()?.parse::<LitStr>()?);
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    renamed
 }
 
 /// The field marked `#[model(id)]`, else the one named `id`.

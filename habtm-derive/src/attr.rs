@@ -117,7 +117,7 @@ pub struct ModelAttrs {
 
 /// `#[model(id)]`, `#[model(column = "...")]`, `#[model(generated = bool)]` on a field.
 #[derive(FromField)]
-#[darling(attributes(model), forward_attrs(doc))]
+#[darling(attributes(model), forward_attrs(doc, sqlx))]
 pub struct FieldAttrs {
     pub ident: Option<Ident>,
     pub ty: Type,

@@ -16,7 +16,7 @@ use syn::{DeriveInput, parse_macro_input};
 
 /// Derives `habtm::Model` and, for each `#[relation(has_and_belongs_to_many, ...)]`, a typed
 /// accessor. See the `habtm` crate for the attributes and the generated items.
-#[proc_macro_derive(Model, attributes(model, relation))]
+#[proc_macro_derive(Model, attributes(model, relation, sqlx))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     let (errors, tokens) = derive_with_errors(&input);

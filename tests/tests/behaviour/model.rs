@@ -257,7 +257,39 @@ async fn generated_structs_take_derives<DB: Backend>(pool: &Pool<DB>) -> Result<
     Ok(())
 }
 
+/// A field renamed for sqlx with `#[sqlx(rename)]`: habtm reads and writes that column.
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct Sprocket {
+    pub id: i64,
+    #[sqlx(rename = "label_text")]
+    pub label: String,
+}
+
+async fn sqlx_rename_names_the_column<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    habtm::Schema::new()
+        .model::<Sprocket>()
+        .create_all(pool)
+        .await?;
+    let made = Sprocket::create(
+        pool,
+        NewSprocket {
+            label: "a".to_owned(),
+        },
+    )
+    .await?;
+    let q = raw::q::<DB>;
+    raw::execute(
+        pool,
+        &format!("UPDATE {} SET {} = 'b'", q("Sprocket"), q("label_text")),
+    )
+    .await?;
+    let found = Sprocket::find_by_id(pool, made.id).await?.expect("the row");
+    assert_eq!(found.label, "b", "the column is label_text");
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    sqlx_rename_names_the_column,
     generated_structs_take_derives,
     model_level_operations,
     create_find_save_delete,
