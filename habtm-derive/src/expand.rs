@@ -430,6 +430,11 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
          many rows were deleted."
     );
 
+    let stream_doc = format!(
+        " The rows of {table} matching `filter` as a stream, decoded as they arrive on one \
+         connection (`&pool` lends one for as long as the stream lives), none buffered."
+    );
+
     let accessors = model.relations.iter().map(|r| accessor_methods(model, r));
 
     quote! {
@@ -485,6 +490,15 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
             #[doc = #create_many_doc]
             pub async fn create_many #generics (db: __A, news: ::std::vec::Vec<#new>) -> ::habtm::Result<::std::vec::Vec<Self>> #bounds {
                 ::habtm::__private::create_many::<Self, __A>(db, &news).await
+            }
+
+            #[doc = #stream_doc]
+            pub fn stream<'e, __E>(db: __E, filter: ::habtm::Filter<Self>) -> ::habtm::__private::BoxStream<'e, ::habtm::Result<Self>>
+            where
+                __E: ::habtm::sqlx::Executor<'e> + 'e,
+                <__E as ::habtm::sqlx::Executor<'e>>::Database: ::habtm::Backend,
+            {
+                ::habtm::__private::stream::<Self, __E>(db, &filter)
             }
 
             #[doc = #delete_where_doc]

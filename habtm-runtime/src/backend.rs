@@ -56,6 +56,15 @@ pub trait Backend: Database + sealed::Sealed {
         args: Self::Arguments,
     ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send + 'c;
 
+    /// Runs a query on `executor` and returns its rows as they arrive.
+    fn fetch_stream<'e, E>(
+        executor: E,
+        sql: SqlStr,
+        args: Self::Arguments,
+    ) -> futures_core::stream::BoxStream<'e, Result<Self::Row, sqlx::Error>>
+    where
+        E: sqlx::Executor<'e, Database = Self> + 'e;
+
     /// Runs a query and returns all its rows.
     fn fetch_all<'c>(
         conn: &'c mut Self::Connection,
@@ -184,6 +193,17 @@ macro_rules! backend {
                     let $result = sqlx::query_with(sql, args).execute(conn).await?;
                     Ok($insert_id)
                 }
+            }
+
+            fn fetch_stream<'e, E>(
+                executor: E,
+                sql: SqlStr,
+                args: $args,
+            ) -> futures_core::stream::BoxStream<'e, Result<Self::Row, sqlx::Error>>
+            where
+                E: sqlx::Executor<'e, Database = Self> + 'e,
+            {
+                sqlx::query_with(sql, args).fetch(executor)
             }
 
             fn fetch_all<'c>(

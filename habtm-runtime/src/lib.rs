@@ -64,10 +64,11 @@ pub mod __private {
     pub use crate::json::{JsonColumn, JsonParser, convert as json};
     pub use crate::ops::model::{
         count, create, create_many, delete_by_id, delete_where, exists, find, find_by_id, find_one,
-        save, select, update,
+        save, select, stream, update,
     };
     pub use crate::ops::relation::load;
     pub use crate::value::{DynList, DynValue};
+    pub use futures_core::stream::BoxStream;
     #[cfg(feature = "json")]
     pub use serde_json;
     pub use sqlx;

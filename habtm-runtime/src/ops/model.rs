@@ -1,5 +1,8 @@
 //! A model's own operations: create, find, select, count, save, update, delete.
 
+use futures_core::stream::BoxStream;
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+
 use crate::backend::Backend;
 use crate::db::Db;
 use crate::def::{Model, ModelDef, ModelStatements};
@@ -144,6 +147,41 @@ pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>> 
     let mut conn = db.connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
     decode_all::<M, A::Database>(rows.at(op)?).at(op)
+}
+
+/// `Model::stream`: the rows matching `filter` as they arrive, decoded one by one, on the one
+/// connection `executor` gives (a pool lends one for as long as the stream lives); nothing
+/// is buffered beyond the driver's reads. A filter whose long value list needs a temporary
+/// table (MySQL, thousands of values) cannot be streamed: the stream yields one
+/// `Error::Unsupported`.
+pub fn stream<'e, M, E>(executor: E, filter: &Filter<M>) -> BoxStream<'e, Result<M>>
+where
+    M: Model,
+    E: sqlx::Executor<'e> + 'e,
+    E::Database: Backend,
+{
+    use futures_util::StreamExt;
+    let op = op::<M>("stream");
+    let select = &statements::<M, E::Database>().select;
+    let mut w = SqlWriter::continuing(<E::Database as Backend>::DIALECT, select, 0);
+    let mut args = <E::Database as sqlx::Database>::Arguments::default();
+    if let Err(error) = filter.write_where::<E::Database>(&mut w, &mut args, ROWS, " WHERE ") {
+        return Box::pin(futures_util::stream::once(async move { Err(error) }));
+    }
+    filter.write_tail(&mut w, ROWS);
+    let (sql, lists) = w.into_parts();
+    if !lists.is_empty() {
+        let error = Error::Unsupported {
+            operation: op.to_string().into(),
+            message: "a value list this long is read from a temporary table, which a stream \
+                      cannot hold; use `find`, or fewer values"
+                .to_owned(),
+        };
+        return Box::pin(futures_util::stream::once(async move { Err(error) }));
+    }
+    let rows =
+        <E::Database as Backend>::fetch_stream(executor, AssertSqlSafe(sql).into_sql_str(), args);
+    Box::pin(rows.map(move |row| row.and_then(|row| M::decode::<E::Database>(&row, 0)).at(op)))
 }
 
 /// `model.save()`: writes every column of `model` to its row, which must exist: one

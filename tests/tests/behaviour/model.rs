@@ -288,7 +288,50 @@ async fn sqlx_rename_names_the_column<DB: Backend>(pool: &Pool<DB>) -> Result<()
     Ok(())
 }
 
+/// `Model::stream`: the filter's rows in its order, on a pool, a held connection or a
+/// transaction; a stream dropped early leaves the connection usable.
+async fn rows_as_a_stream<DB: Backend>(pool: &Pool<DB>) -> Result<()>
+where
+    for<'c> &'c mut DB::Connection: habtm::sqlx::Executor<'c, Database = DB>,
+{
+    use futures::TryStreamExt;
+    schema(pool).await?;
+    let news: Vec<NewPart> = (0..2_000).map(|i| new_part(&format!("s{i:04}"))).collect();
+    Part::create_many(pool, news).await?;
+    let newest_first = || Filter::new().order_by(Part::PART_NUMBER.desc());
+    let all: Vec<Part> = Part::stream(pool, newest_first()).try_collect().await?;
+    assert_eq!(all.len(), 2_000);
+    assert_eq!(all[0].part_number, "s1999");
+    assert_eq!(all, Part::find(pool, newest_first()).await?);
+
+    let mut conn = pool.acquire().await?;
+    let some = Filter::new().filter(Part::PART_NUMBER.like("s00%"));
+    let mut rows = Part::stream(&mut *conn, some);
+    let first = rows.try_next().await?.expect("a row");
+    assert_eq!(first.part_number, "s0000");
+    drop(rows);
+    assert_eq!(
+        Part::count(&mut conn, Filter::new()).await?,
+        2_000,
+        "the connection still works"
+    );
+    drop(conn);
+
+    let mut tx = pool.begin().await?;
+    Part::create(&mut tx, new_part("in-tx")).await?;
+    let seen: Vec<Part> = Part::stream(
+        &mut *tx,
+        Filter::new().filter(Part::PART_NUMBER.eq("in-tx".to_owned())),
+    )
+    .try_collect()
+    .await?;
+    assert_eq!(seen.len(), 1, "the transaction's own row");
+    tx.rollback().await?;
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
+    rows_as_a_stream,
     sqlx_rename_names_the_column,
     generated_structs_take_derives,
     model_level_operations,
