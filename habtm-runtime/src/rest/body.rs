@@ -1,7 +1,9 @@
 //! Reading requests (ids, filters, bodies) and writing rows as LoopBack's JSON.
 
 use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde_json::{Map, Value};
 
 use crate::def::JsonModel;
@@ -241,8 +243,27 @@ pub(super) fn hides_id<M: JsonModel>(filter: &Value) -> bool {
     }
 }
 
+/// A request's `?filter=` as a handler takes it: read, checked, and its `include` judged as
+/// the request (its path and headers) asks it.
+pub(super) struct Asking<M: JsonModel>(pub(super) Asked<M>);
+
+impl<M: JsonModel, S: Send + Sync> FromRequestParts<S> for Asking<M> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<QueryPairs>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("INVALID_FILTER", e.body_text()))?;
+        let mut asked = filter_of::<M>(&query)?;
+        asked.include = asked
+            .include
+            .map(|include| include.asked_by(parts.uri.path(), &parts.headers));
+        Ok(Asking(asked))
+    }
+}
+
 /// `?filter=` (JSON, or with brackets) as a [`Filter`], or every row; and what it includes.
-pub(super) fn filter_of<M: JsonModel>(query: &QueryPairs) -> Result<Asked<M>, ApiError> {
+fn filter_of<M: JsonModel>(query: &QueryPairs) -> Result<Asked<M>, ApiError> {
     let (filter, include, hide_id) = parts_of::<M>(query)?;
     Ok(Asked {
         filter,

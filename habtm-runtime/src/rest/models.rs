@@ -5,7 +5,6 @@ use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
@@ -19,7 +18,7 @@ use crate::ops::model;
 use super::Includes;
 use super::access::Guard;
 use super::body::{
-    Asked, QueryPairs, body_json, column_values, filter_of, json_of, key_json, new_of, object,
+    Asked, Asking, QueryPairs, body_json, column_values, json_of, key_json, new_of, object,
     parse_id, partials, patched, rows, shown, where_of,
 };
 use super::error::{ApiError, Reply, ok};
@@ -298,16 +297,12 @@ fn first(found: Value) -> Option<Value> {
 async fn find<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Params,
-) -> Reply {
-    let Asked {
+    Asking(Asked {
         filter,
         include,
         hide_id,
-    } = filter_of::<M>(&q)?;
-    let include = include.map(|i| i.asked_by(uri.path(), &headers));
+    }): Asking<M>,
+) -> Reply {
     let filter = includes.page(filter);
     ok(found::<DB, M>(&pool, &includes, &filter, include.as_ref(), hide_id).await?)
 }
@@ -342,18 +337,14 @@ async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q)
 async fn find_by_id<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Params,
-) -> Reply {
-    let id = parse_id::<M>(&id)?;
-    let Asked {
+    Asking(Asked {
         filter,
         include,
         hide_id,
-    } = filter_of::<M>(&q)?;
-    let include = include.map(|i| i.asked_by(uri.path(), &headers));
+    }): Asking<M>,
+) -> Reply {
+    let id = parse_id::<M>(&id)?;
     let filter = filter.with_id(&id);
     match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref(), hide_id).await?) {
         Some(row) => ok(row),
@@ -365,16 +356,12 @@ async fn find_by_id<DB: Backend, M: JsonModel>(
 async fn find_one<DB: Backend, M: JsonModel>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Params,
-) -> Reply {
-    let Asked {
+    Asking(Asked {
         filter,
         include,
         hide_id,
-    } = filter_of::<M>(&q)?;
-    let include = include.map(|i| i.asked_by(uri.path(), &headers));
+    }): Asking<M>,
+) -> Reply {
     let filter = filter.limit(1);
     match first(found::<DB, M>(&pool, &includes, &filter, include.as_ref(), hide_id).await?) {
         Some(row) => ok(row),

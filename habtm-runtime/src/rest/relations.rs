@@ -6,7 +6,6 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, put};
@@ -22,7 +21,7 @@ use crate::ops::relation::Related;
 use super::Includes;
 use super::access::Guard;
 use super::body::{
-    Asked, QueryPairs, body_json, filter_of, json_key, json_of, key_json, new_of, object, parse_id,
+    Asked, Asking, QueryPairs, body_json, json_key, json_of, key_json, new_of, object, parse_id,
     partials, patched, rows, shown, where_of,
 };
 use super::error::{ApiError, Reply, no_content, ok};
@@ -256,18 +255,14 @@ fn unlinked<R: JsonRelation>(
 async fn find<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Params,
-) -> Reply {
-    let related = owner::<DB, R>(&pool, &id).await?;
-    let Asked {
+    Asking(Asked {
         filter,
         include,
         hide_id,
-    } = filter_of::<R::Target>(&q)?;
-    let include = include.map(|i| i.asked_by(uri.path(), &headers));
+    }): Asking<R::Target>,
+) -> Reply {
+    let related = owner::<DB, R>(&pool, &id).await?;
     let filter = includes.page(filter);
     let found = if filter.has_fields() {
         partials::<R::Target>(&related.select(&pool, filter).await?)?
@@ -325,18 +320,14 @@ async fn count<DB: Backend, R: JsonRelation>(
 async fn find_by_id<DB: Backend, R: JsonRelation>(
     State(pool): State<Pool<DB>>,
     Extension(includes): Extension<Includes<DB>>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(p): Pair,
-    Query(q): Params,
-) -> Reply {
-    let (related, fk) = pair::<DB, R>(&pool, p).await?;
-    let Asked {
+    Asking(Asked {
         filter,
         include,
         hide_id,
-    } = filter_of::<R::Target>(&q)?;
-    let include = include.map(|i| i.asked_by(uri.path(), &headers));
+    }): Asking<R::Target>,
+) -> Reply {
+    let (related, fk) = pair::<DB, R>(&pool, p).await?;
     let filter = filter.with_id(&fk);
     let found = if filter.has_fields() {
         partials::<R::Target>(&related.select(&pool, filter).await?)?
