@@ -113,6 +113,22 @@ async fn join_rows_carry_data<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
         )
         .await?;
     assert_eq!(plenty.len(), 1);
+    assert_eq!(
+        parts
+            .count_links(
+                pool,
+                Filter::new().filter(KitComponent::QUANTITY.gt(Some(1)))
+            )
+            .await?,
+        1
+    );
+    assert_eq!(parts.count_links(pool, Filter::new()).await?, 3);
+    assert_eq!(
+        Kit::components_of(kit.id + 1)
+            .count_links(pool, Filter::new())
+            .await?,
+        0
+    );
 
     assert!(parts.update_link(pool, c[0].id, link(4, 0)).await?);
     assert!(

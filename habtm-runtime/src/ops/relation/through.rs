@@ -95,6 +95,35 @@ where
             .at(op)
     }
 
+    /// How many of this owner's links match `filter` on the join model's columns:
+    /// `SELECT COUNT(*) FROM "KitComponent" AS j WHERE j."kit_id" = ? AND <filter on j>`.
+    /// `kit.components().count_links(db, Filter::new().filter(KitComponent::QUANTITY.gt(Some(2))))`.
+    pub async fn count_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<u64> {
+        let op = self.op("count_links");
+        self.through::<A::Database>(op)?;
+        let rel = self.rel();
+        let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
+        w.push("SELECT COUNT(*) FROM ")
+            .ident(rel.table())
+            .push(" AS ")
+            .push(JOIN_ROWS)
+            .push(" WHERE ")
+            .qualified(JOIN_ROWS, rel.owner_key)
+            .push(" = ")
+            .param();
+        let mut args = self.owner_args::<A::Database>()?;
+        filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
+        let mut conn = db.connection().await.at(op)?;
+        let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
+            .await
+            .at(op)?;
+        let count: i64 = match row {
+            Some(row) => <A::Database as Backend>::get(&row, 0).at(op)?,
+            None => 0,
+        };
+        Ok(count.unsigned_abs())
+    }
+
     /// Writes `data` into the join row of this link (every column but its id and the two
     /// keys); `false` if the row is not linked: `UPDATE "KitComponent" SET ... WHERE
     /// "kit_id" = ? AND "component_id" = ?`.
