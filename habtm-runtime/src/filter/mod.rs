@@ -535,6 +535,7 @@ impl<R: Relation> RelationRef<R> {
             relation: R::def,
             quantifier,
             condition: condition.map(|c| Box::new(c.node)),
+            link: None,
         })
     }
 
@@ -562,5 +563,23 @@ impl<R: Relation> RelationRef<R> {
     /// No related row exists.
     pub fn is_empty(self) -> Condition<R::Owner> {
         self.predicate(Quantifier::None, None)
+    }
+}
+
+impl<R> RelationRef<R>
+where
+    R: Relation<Link: Model>,
+{
+    /// At least one link's join row matches, for a relation `through` a join model:
+    /// `Kit::COMPONENTS.some_link(KitComponent::QUANTITY.gt(Some(2)))` is the kits with a
+    /// link whose quantity is over 2: `EXISTS (SELECT 1 FROM "KitComponent" AS j1 ... AND
+    /// j1."quantity" > ?)`.
+    pub fn some_link(self, condition: Condition<R::Link>) -> Condition<R::Owner> {
+        Condition::from(Node::Related {
+            relation: R::def,
+            quantifier: Quantifier::Some,
+            condition: Some(Box::new(condition.node)),
+            link: Some(<R::Link as Model>::def),
+        })
     }
 }

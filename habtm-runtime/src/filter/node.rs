@@ -60,6 +60,8 @@ pub(crate) enum Node {
         relation: fn() -> &'static RelationDef,
         quantifier: Quantifier,
         condition: Option<Box<Node>>,
+        /// The join model, when the condition is on the join row rather than the related row.
+        link: Option<fn() -> &'static ModelDef>,
     },
 }
 
@@ -256,6 +258,7 @@ impl Node {
                 relation,
                 quantifier,
                 condition,
+                link,
             } => {
                 let rel = relation();
                 let target = (rel.target)();
@@ -282,7 +285,12 @@ impl Node {
                     // A related row whose condition is unknown (NULL) does not match it:
                     // it makes `every` false, as `count_where` does not count it.
                     w.push(" AND (");
-                    condition.write::<DB>(w, args, target, &t, depth + 1, lists)?;
+                    match link {
+                        Some(link) => {
+                            condition.write::<DB>(w, args, link(), &j, depth + 1, lists)?
+                        }
+                        None => condition.write::<DB>(w, args, target, &t, depth + 1, lists)?,
+                    }
                     w.push(if *quantifier == Quantifier::Every {
                         ") IS NOT TRUE"
                     } else {

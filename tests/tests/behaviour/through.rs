@@ -123,6 +123,35 @@ async fn join_rows_carry_data<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
         1
     );
     assert_eq!(parts.count_links(pool, Filter::new()).await?, 3);
+    // Owners filtered on their links' columns.
+    let spare = Kit::create(
+        pool,
+        NewKit {
+            name: "spare".into(),
+        },
+    )
+    .await?;
+    spare
+        .components()
+        .add_with(pool, c[0].id, link(1, 1))
+        .await?;
+    let with_plenty = |n: i32| {
+        Filter::new().filter(Kit::COMPONENTS.some_link(KitComponent::QUANTITY.gt(Some(n))))
+    };
+    assert_eq!(Kit::find(pool, with_plenty(1)).await?, vec![kit.clone()]);
+    assert_eq!(Kit::count(pool, with_plenty(0)).await?, 2);
+    assert!(Kit::find(pool, with_plenty(100)).await?.is_empty());
+    assert_eq!(
+        Kit::find(
+            pool,
+            Filter::new()
+                .filter(Kit::COMPONENTS.some_link(KitComponent::POSITION.eq(Some(1))))
+                .filter(Kit::NAME.eq("spare".to_owned()))
+        )
+        .await?,
+        vec![spare.clone()]
+    );
+    assert!(Kit::delete_by_id(pool, spare.id).await?);
     assert_eq!(
         Kit::components_of(kit.id + 1)
             .count_links(pool, Filter::new())
