@@ -255,6 +255,16 @@ pub trait Relation: Copy + Send + Sync + 'static {
     fn def() -> &'static RelationDef;
 }
 
+/// A join model: what a relation `through` one has as its [`Relation::Link`], and what the
+/// calls on join rows (`some_link`) need.
+#[diagnostic::on_unimplemented(
+    message = "this relation has no join model, so its links have no columns to filter on",
+    label = "needs a relation declared with `through = \"...\"`",
+    note = "declare the join model: `#[relation(has_and_belongs_to_many, model = \"...\", through = \"JoinModel\")]`"
+)]
+pub trait JoinModel: Model {}
+impl<M: Model> JoinModel for M {}
+
 /// What a relation's join rows are: `()` for a plain join table, or the join model.
 pub trait Link: Send + Sync + 'static {
     /// The join model's description, if there is one.

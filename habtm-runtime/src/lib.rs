@@ -44,7 +44,7 @@ pub use backend::Backend;
 pub use db::Db;
 #[cfg(feature = "json")]
 pub use def::JsonModel;
-pub use def::{Link, Model, Relation};
+pub use def::{JoinModel, Link, Model, Relation};
 pub use dialect::Dialect;
 pub use error::{Error, Result, Retryable};
 pub use filter::{Column, Condition, Filter, Order, RelationRef};

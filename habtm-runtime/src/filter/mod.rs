@@ -566,15 +566,15 @@ impl<R: Relation> RelationRef<R> {
     }
 }
 
-impl<R> RelationRef<R>
-where
-    R: Relation<Link: Model>,
-{
+impl<R: Relation> RelationRef<R> {
     /// At least one link's join row matches, for a relation `through` a join model:
     /// `Kit::COMPONENTS.some_link(KitComponent::QUANTITY.gt(Some(2)))` is the kits with a
     /// link whose quantity is over 2: `EXISTS (SELECT 1 FROM "KitComponent" AS j1 ... AND
     /// j1."quantity" > ?)`.
-    pub fn some_link(self, condition: Condition<R::Link>) -> Condition<R::Owner> {
+    pub fn some_link(self, condition: Condition<R::Link>) -> Condition<R::Owner>
+    where
+        R::Link: crate::def::JoinModel,
+    {
         Condition::from(Node::Related {
             relation: R::def,
             quantifier: Quantifier::Some,
