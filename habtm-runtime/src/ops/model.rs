@@ -352,11 +352,7 @@ pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
         .await
         .at(op)?;
-    let count: i64 = match row {
-        Some(row) => <A::Database as Backend>::get(&row, 0).at(op)?,
-        None => 0,
-    };
-    Ok(count.unsigned_abs())
+    crate::ops::relation::count_of::<A::Database>(row, op)
 }
 
 /// Values of some columns, each with its column's index.

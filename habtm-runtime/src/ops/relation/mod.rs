@@ -29,6 +29,7 @@ use crate::statement;
 pub use load::load;
 #[cfg(feature = "rest")]
 pub(crate) use load::load_ids;
+pub(crate) use read::count_of;
 
 /// Most rows one batch statement writes, whatever the bind limit allows: past this, bigger
 /// statements cost more to parse than the round trips they save.

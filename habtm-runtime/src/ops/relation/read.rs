@@ -183,7 +183,7 @@ impl<R: Relation> Related<R> {
 }
 
 /// The count in the first column of `row`.
-pub(super) fn count_of<DB: Backend>(row: Option<DB::Row>, op: Op) -> Result<u64> {
+pub(crate) fn count_of<DB: Backend>(row: Option<DB::Row>, op: Op) -> Result<u64> {
     let Some(row) = row else {
         return Ok(0);
     };

@@ -117,11 +117,7 @@ where
         let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
-        let count: i64 = match row {
-            Some(row) => <A::Database as Backend>::get(&row, 0).at(op)?,
-            None => 0,
-        };
-        Ok(count.unsigned_abs())
+        super::count_of::<A::Database>(row, op)
     }
 
     /// Writes `data` into the join row of this link (every column but its id and the two
