@@ -65,6 +65,8 @@ pub struct Relation {
     pub explicit_join_table: bool,
     pub owner_key: SqlName,
     pub target_key: SqlName,
+    /// `symmetric`, with its token: writes keep both directions of each link.
+    pub symmetric: Option<Span>,
 }
 
 impl Model<'_> {
@@ -393,5 +395,6 @@ fn relation(
         explicit_join_table,
         owner_key,
         target_key,
+        symmetric: attrs.symmetric.is_present().then(|| attrs.symmetric.span()),
     })
 }

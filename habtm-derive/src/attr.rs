@@ -22,6 +22,7 @@ pub const RELATION_KEYS: &[&str] = &[
     "foreign_key",
     "key_through",
     "through",
+    "symmetric",
 ];
 
 /// Reports every key that no attribute knows, with the closest valid key and the full list,
@@ -147,4 +148,6 @@ pub struct RelationAttrs {
     pub key_through: Option<LitStr>,
     /// A join model with extra columns.
     pub through: Option<LitStr>,
+    /// A self-relation whose links go both ways: `a` linked to `b` is `b` linked to `a`.
+    pub symmetric: Flag,
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use darling::error::Accumulator;
 use proc_macro2::Span;
 
-use crate::ast::{Model, SqlName};
+use crate::ast::{Model, Relation, SqlName};
 
 /// Runs every rule, collecting all errors.
 pub fn check(model: &Model<'_>, errors: &mut Accumulator) {
@@ -15,6 +15,23 @@ pub fn check(model: &Model<'_>, errors: &mut Accumulator) {
     distinct_join_tables(model, errors);
     distinct_join_keys(model, errors);
     distinct_constants(model, errors);
+    symmetric_to_self(model, errors);
+}
+
+/// `symmetric` links a model to itself: on a relation to another model, the two directions
+/// of a link would be rows of different tables.
+fn symmetric_to_self(model: &Model<'_>, errors: &mut Accumulator) {
+    for relation in &model.relations {
+        if let Some(span) = relation.symmetric.filter(|_| !relation.is_self) {
+            errors.push(error(
+                format!(
+                    "`symmetric` needs a relation of `{}` to itself, and this one is to `{}`: remove `symmetric` (the other model can declare the relation back, on the same join table)",
+                    model.name, relation.target_name
+                ),
+                span,
+            ));
+        }
+    }
 }
 
 /// Column and relation constants share the model's namespace: a field `parts` and a relation
@@ -134,30 +151,68 @@ fn distinct_accessors(model: &Model<'_>, errors: &mut Accumulator) {
 }
 
 /// Two relations cannot share a join table: a second relation to `Part` needs its own
-/// `through_table`, or both would read and write the same links.
+/// `through_table`, or both would read and write the same links. The exception is an inverse
+/// pair: two relations of a model to itself, neither symmetric, whose keys are swapped
+/// (`following` and `followers` on one `Follow` table); a second relation that shares the
+/// table but does not swap the keys is told which keys would make it the inverse.
 fn distinct_join_tables(model: &Model<'_>, errors: &mut Accumulator) {
-    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let mut seen: HashMap<&str, &Relation> = HashMap::new();
     for relation in &model.relations {
-        if let Some(first) = seen.insert(relation.join_table.value.as_str(), &relation.target_name)
-        {
-            let fix = if relation.explicit_join_table {
-                "choose another `through_table`"
-            } else {
-                "give this relation its own `through_table = \"...\"`"
-            };
-            errors.push(error(
-                format!(
-                    "the join table `{}` already links `{}` to `{first}`: {fix}",
-                    relation.join_table.value, model.name
-                ),
-                if relation.explicit_join_table {
-                    relation.join_table.span
-                } else {
-                    relation.target_span
-                },
-            ));
+        let Some(first) = seen.get(relation.join_table.value.as_str()) else {
+            seen.insert(&relation.join_table.value, relation);
+            continue;
+        };
+        let pairable = relation.is_self
+            && first.is_self
+            && relation.symmetric.is_none()
+            && first.symmetric.is_none()
+            && same_path(relation.through.as_ref(), first.through.as_ref());
+        if pairable {
+            let mirrored = relation.owner_key.value == first.target_key.value
+                && relation.target_key.value == first.owner_key.value;
+            if !mirrored {
+                errors.push(error(
+                    format!(
+                        "`{}` shares the join table `{}` with `{}`, so it must be its inverse, with the keys swapped: set `foreign_key = \"{}\", key_through = \"{}\"` (or give it its own `through_table`)",
+                        relation.accessor,
+                        relation.join_table.value,
+                        first.accessor,
+                        first.target_key.value,
+                        first.owner_key.value
+                    ),
+                    relation.owner_key.span,
+                ));
+            }
+            continue;
         }
+        let fix = if relation.explicit_join_table {
+            "choose another `through_table`"
+        } else {
+            "give this relation its own `through_table = \"...\"`"
+        };
+        let also = if relation.symmetric.or(first.symmetric).is_some() {
+            " (a symmetric relation already reads its links both ways)"
+        } else {
+            ""
+        };
+        errors.push(error(
+            format!(
+                "the join table `{}` already links `{}` to `{}`{also}: {fix}",
+                relation.join_table.value, model.name, first.target_name
+            ),
+            if relation.explicit_join_table {
+                relation.join_table.span
+            } else {
+                relation.target_span
+            },
+        ));
     }
+}
+
+/// Whether two optional join models are written the same.
+fn same_path(a: Option<&syn::Path>, b: Option<&syn::Path>) -> bool {
+    let text = |p: Option<&syn::Path>| p.map(|p| quote::ToTokens::to_token_stream(p).to_string());
+    text(a) == text(b)
 }
 
 /// The two join columns differ: `foreign_key = "x", key_through = "x"` is an error.

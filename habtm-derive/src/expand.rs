@@ -600,6 +600,25 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
          ({ok}, {tk}): LoopBack's methods of a hasAndBelongsToMany relation, on [`habtm::Related`]. \
          Returned by [`{owner_name}::{name}`]."
     );
+    let of = |owner_key: &str, target_key: &str| quote!(::habtm::__private::RelationDef::of::<#marker>(#name, #join_table, #owner_key, #target_key));
+    let forward = of(owner_key, target_key);
+    let def = if relation.symmetric.is_some() {
+        // The same links read from the other end: each write goes through both.
+        let mirror = of(target_key, owner_key);
+        quote! {
+            fn mirror() -> &'static ::habtm::__private::RelationDef {
+                static MIRROR: ::habtm::__private::RelationDef = #mirror;
+                &MIRROR
+            }
+            static DEF: ::habtm::__private::RelationDef = #forward.symmetric(mirror);
+            &DEF
+        }
+    } else {
+        quote! {
+            static DEF: ::habtm::__private::RelationDef = #forward;
+            &DEF
+        }
+    };
     quote! {
         #[doc(hidden)]
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
@@ -612,9 +631,7 @@ fn accessor_struct(model: &Model<'_>, relation: &Relation) -> TokenStream {
             type Link = #link;
 
             fn def() -> &'static ::habtm::__private::RelationDef {
-                static DEF: ::habtm::__private::RelationDef =
-                    ::habtm::__private::RelationDef::of::<#marker>(#name, #join_table, #owner_key, #target_key);
-                &DEF
+                #def
             }
         }
 

@@ -123,6 +123,22 @@ mod snapshots {
     }
 
     #[test]
+    fn symmetric_and_inverse_pair() {
+        insta::assert_snapshot!(expand(
+            r#"
+            #[relation(has_and_belongs_to_many, model = "Person", name = "friends", symmetric)]
+            #[relation(has_and_belongs_to_many, model = "Person", name = "following",
+                       through_table = "Follow", foreign_key = "follower_id", key_through = "followed_id")]
+            #[relation(has_and_belongs_to_many, model = "Person", name = "followers",
+                       through_table = "Follow", foreign_key = "followed_id", key_through = "follower_id")]
+            pub struct Person {
+                pub id: i64,
+            }
+            "#
+        ));
+    }
+
+    #[test]
     fn through_model() {
         insta::assert_snapshot!(expand(
             r#"

@@ -298,6 +298,9 @@ pub struct RelationDef {
     pub target_key: &'static str,
     /// The join model (`through = "AssemblyPart"`), whose table is the join table.
     pub through: Option<fn() -> &'static ModelDef>,
+    /// For a `symmetric` relation, the same links read from the other end (the keys
+    /// swapped): every write of a link writes its mirror too.
+    pub mirror: Option<fn() -> &'static RelationDef>,
     /// The relation's fixed statements, built on first use for each dialect.
     pub statements: StatementCache<RelationStatements>,
 }
@@ -320,8 +323,16 @@ impl RelationDef {
             owner_key,
             target_key,
             through: <R::Link as Link>::MODEL,
+            mirror: None,
             statements: StatementCache::new(),
         }
+    }
+
+    /// This description, of a `symmetric` relation whose links read from the other end are
+    /// `mirror` (the same relation with its keys swapped).
+    pub const fn symmetric(mut self, mirror: fn() -> &'static RelationDef) -> Self {
+        self.mirror = Some(mirror);
+        self
     }
 
     /// The join table as the database knows it: the join model's own table

@@ -68,6 +68,17 @@ pub enum Error {
         source: sqlx::Error,
     },
 
+    /// A symmetric relation was asked to link a row to itself; nothing was written.
+    #[error("{operation}: a symmetric relation cannot link {model} {id} to itself")]
+    SelfLink {
+        /// Which operation, e.g. `Person.friends.add`.
+        operation: Cow<'static, str>,
+        /// The model's name.
+        model: &'static str,
+        /// The row's id, formatted with `Debug`.
+        id: String,
+    },
+
     /// A call that cannot be served as made, e.g. a join model that is not the relation's.
     /// Nothing was sent to the database.
     #[error("{operation}: {message}")]

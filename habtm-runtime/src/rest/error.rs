@@ -130,6 +130,10 @@ impl From<Error> for ApiError {
         match error {
             Error::NotFound { model, id } => ApiError::unknown_id(model, &format_args!("{id}")),
             Error::InvalidFilter { message } => ApiError::bad_request("INVALID_FILTER", message),
+            Error::SelfLink { model, id, .. } => ApiError::bad_request(
+                "SELF_LINK",
+                format!("a symmetric relation cannot link {model} {id} to itself"),
+            ),
             // Concurrent work outlasted the retry budget: the same request can succeed later.
             Error::Conflict { operation, .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

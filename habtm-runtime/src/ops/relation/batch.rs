@@ -47,6 +47,7 @@ where
         if ids.is_empty() {
             return Ok(0);
         }
+        self.refuse_self_link(&ids, op)?;
         let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
@@ -57,6 +58,17 @@ where
     }
 
     async fn add_many_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
+        both_ways!(DB, self, conn, op, |this, c| this
+            .add_many_one_on::<DB>(c, ids, op)
+            .await)
+    }
+
+    async fn add_many_one_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         ids: &[T::Id],
@@ -133,6 +145,17 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
+        both_ways!(DB, self, conn, op, |this, c| this
+            .remove_many_one_on::<DB>(c, ids, op)
+            .await)
+    }
+
+    async fn remove_many_one_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<u64> {
         if DB::DIALECT != Dialect::MySql && self.lists_for::<DB>(conn, ids, op).await?.is_some() {
             // One statement: atomic by itself.
             return self.delete_links::<DB>(conn, ids, op).await;
@@ -157,6 +180,7 @@ where
     {
         let op = self.op("set");
         let wanted = distinct(ids);
+        self.refuse_self_link(&wanted, op)?;
         let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
@@ -170,6 +194,17 @@ where
     /// then writes the difference. When the order of locks puts targets first, every wanted
     /// row is locked before the owner; otherwise only those not linked yet, after it.
     async fn set_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        wanted: &[T::Id],
+        op: Op,
+    ) -> Result<()> {
+        both_ways!(DB, self, conn, op, |this, c| this
+            .set_one_on::<DB>(c, wanted, op)
+            .await)
+    }
+
+    async fn set_one_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         wanted: &[T::Id],

@@ -8,6 +8,37 @@
 //! Every write locks in one order: model rows (the owner, then targets in ascending id)
 //! before join-table rows.
 
+/// Runs `$body`, a write of `$related`'s links on the connection `$c`, and for a symmetric
+/// relation the same write of its mirror, in one transaction: `a.friends().add(b)` also
+/// links `b` to `a`. The answer is the first write's.
+macro_rules! both_ways {
+    ($DB:ty, $related:expr, $conn:expr, $op:expr, |$this:ident, $c:ident| $body:expr) => {{
+        let related = $related;
+        match related.mirror() {
+            None => {
+                let $this = related;
+                let $c: &mut <$DB as sqlx::Database>::Connection = $conn;
+                $body
+            }
+            Some(mirror) => {
+                let mut tx = crate::retry::begin::<$DB>($conn).await.at($op)?;
+                let answer = {
+                    let $this = related;
+                    let $c: &mut <$DB as sqlx::Database>::Connection = &mut tx;
+                    $body
+                }?;
+                {
+                    let $this = &mirror;
+                    let $c: &mut <$DB as sqlx::Database>::Connection = &mut tx;
+                    $body
+                }?;
+                tx.commit().await.at($op)?;
+                Ok(answer)
+            }
+        }
+    }};
+}
+
 mod batch;
 mod load;
 mod read;
@@ -23,7 +54,7 @@ use crate::backend::{args_of, bind};
 use crate::db::Db;
 use crate::def::{Model, Relation, RelationDef, RelationStatements};
 use crate::dialect::Dialect;
-use crate::error::{Op, Result};
+use crate::error::{Error, Op, Result};
 use crate::statement;
 
 pub use load::load;
@@ -65,12 +96,18 @@ fn distinct<I: Clone + Eq + std::hash::Hash>(ids: impl IntoIterator<Item = I>) -
 /// `Related<__AssemblyParts>`). Its methods are LoopBack's, and each says what SQL it runs.
 pub struct Related<R: Relation> {
     owner_id: <R::Owner as Model>::Id,
+    /// `R::def()`, or for the mirror of a symmetric relation, its mirror.
+    def: &'static RelationDef,
     relation: std::marker::PhantomData<fn() -> R>,
 }
 
 impl<R: Relation> Clone for Related<R> {
     fn clone(&self) -> Self {
-        Related::new(self.owner_id.clone())
+        Related {
+            owner_id: self.owner_id.clone(),
+            def: self.def,
+            relation: std::marker::PhantomData,
+        }
     }
 }
 
@@ -102,6 +139,7 @@ impl<R: Relation> Related<R> {
     pub fn new(owner_id: <R::Owner as Model>::Id) -> Self {
         Related {
             owner_id,
+            def: R::def(),
             relation: std::marker::PhantomData,
         }
     }
@@ -119,7 +157,35 @@ where
     T: Model,
 {
     fn rel(&self) -> &'static RelationDef {
-        R::def()
+        self.def
+    }
+
+    /// For a symmetric relation, the same owner's links read from the other end: written
+    /// with the same ids, it writes the mirror of each link this one writes.
+    fn mirror(&self) -> Option<Self> {
+        self.def.mirror.map(|mirror| Related {
+            owner_id: self.owner_id.clone(),
+            def: mirror(),
+            relation: std::marker::PhantomData,
+        })
+    }
+
+    /// A symmetric relation links a row to others only: linking it to itself would be one
+    /// link that is its own mirror, which a `remove` of either direction could not keep in
+    /// step. [`Error::SelfLink`] before anything is written.
+    fn refuse_self_link<'i>(&self, ids: impl IntoIterator<Item = &'i T::Id>, op: Op) -> Result<()> {
+        if self.def.mirror.is_none() {
+            return Ok(());
+        }
+        let owner: &dyn std::any::Any = &self.owner_id;
+        match owner.downcast_ref::<T::Id>() {
+            Some(owner) if ids.into_iter().any(|id| id == owner) => Err(Error::SelfLink {
+                operation: op.to_string().into(),
+                model: T::def().name,
+                id: format!("{owner:?}"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn op(&self, method: &'static str) -> Op {

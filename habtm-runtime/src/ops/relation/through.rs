@@ -42,6 +42,7 @@ where
     /// statements of [`add`](Self::add), with the data's columns in the join row.
     pub async fn add_with<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<()> {
         let op = self.op("add_with");
+        self.refuse_self_link([&target_id], op)?;
         let through = self.through::<A::Database>(op)?;
         let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
             for &column in &through.data {
@@ -54,14 +55,8 @@ where
             A::Database,
             conn,
             op,
-            self.link_on::<A::Database>(
-                &mut conn,
-                &target_id,
-                (&through.add, &through.add_guarded),
-                Some(&bind_data),
-                op,
-            )
-            .await
+            self.link_on::<A::Database>(&mut conn, &target_id, Some(&bind_data), op)
+                .await
         )
     }
 

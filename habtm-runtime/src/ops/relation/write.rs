@@ -67,7 +67,26 @@ where
         Ok(created)
     }
 
+    /// `create`, and for a symmetric relation the new row linked back to the owner.
     async fn create_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        data: &T::New,
+        op: Op,
+    ) -> Result<T> {
+        let Some(mirror) = self.mirror() else {
+            return self.create_one_on::<DB>(conn, data, op).await;
+        };
+        let mut tx = begin::<DB>(conn).await.at(op)?;
+        let row = self.create_one_on::<DB>(&mut tx, data, op).await?;
+        mirror
+            .link_one_on::<DB>(&mut tx, row.id(), None, op)
+            .await?;
+        tx.commit().await.at(op)?;
+        Ok(row)
+    }
+
+    async fn create_one_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         data: &T::New,
@@ -107,35 +126,55 @@ where
     /// pair exists. A missing owner or target is [`Error::NotFound`] naming it.
     pub async fn add<A: Db>(&self, db: A, target_id: T::Id) -> Result<()> {
         let op = self.op("add");
-        let statements = self.statements::<A::Database>();
+        self.refuse_self_link([&target_id], op)?;
         let mut conn = db.connection().await.at(op)?;
         retrying!(
             A::Database,
             conn,
             op,
-            self.link_on::<A::Database>(
-                &mut conn,
-                &target_id,
-                (&statements.add, &statements.add_guarded),
-                None,
-                op,
-            )
-            .await
+            self.link_on::<A::Database>(&mut conn, &target_id, None, op)
+                .await
         )
     }
 
-    /// Writes the link to `target_id` unless it exists, with the join model's data that
-    /// `columns` binds (`None` for a plain join table): `sql.0` where the join table has a unique key on the pair
-    /// (one statement), `sql.1` after locking both rows where it has none. A missing owner or
-    /// target is [`Error::NotFound`], whichever statement noticed.
+    /// Writes the link to `target_id` unless it exists (and for a symmetric relation its
+    /// mirror, in one transaction), with the join model's data that `columns` binds (`None`
+    /// for a plain join table).
     pub(super) async fn link_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         target_id: &T::Id,
-        sql: (&'static Statement, &'static Statement),
         columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<()> {
+        both_ways!(DB, self, conn, op, |this, c| this
+            .link_one_on::<DB>(c, target_id, columns, op)
+            .await)
+    }
+
+    /// Writes one link unless it exists: where the join table has a unique key on the pair
+    /// one statement (`add`, or the join model's `add` with `columns`), and where it has none,
+    /// its guarded form after locking both rows. A missing owner or target is
+    /// [`Error::NotFound`], whichever statement noticed.
+    async fn link_one_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        columns: Option<BindColumns<'_, DB>>,
+        op: Op,
+    ) -> Result<()> {
+        let statements = self.statements::<DB>();
+        let sql: (&'static Statement, &'static Statement) =
+            match (columns.is_some(), &statements.through) {
+                (false, _) => (&statements.add, &statements.add_guarded),
+                (true, Some(through)) => (&through.add, &through.add_guarded),
+                (true, None) => {
+                    return Err(Error::Unsupported {
+                        operation: op.to_string().into(),
+                        message: "the relation has no join model to write data into".to_owned(),
+                    });
+                }
+            };
         let guarded = self.rel().guarded::<DB>(conn, op).await?;
         let binds = Binds::<DB> {
             columns,
@@ -307,21 +346,30 @@ where
     /// "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`.
     pub async fn remove<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("remove");
-        let sql = &self.statements::<A::Database>().remove;
         let mut conn = db.connection().await.at(op)?;
-        let removed = retrying!(
+        retrying!(
             A::Database,
             conn,
             op,
-            async {
-                let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
-                <A::Database as Backend>::execute(&mut conn, sql.text(), args)
-                    .await
-                    .at(op)
-            }
-            .await
-        )?;
-        Ok(removed > 0)
+            self.remove_on::<A::Database>(&mut conn, &target_id, op)
+                .await
+        )
+    }
+
+    async fn remove_on<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        target_id: &T::Id,
+        op: Op,
+    ) -> Result<bool> {
+        both_ways!(DB, self, conn, op, |this, c| {
+            let sql = &this.statements::<DB>().remove;
+            let args = sql.bind(&Binds::<DB>::pair(&this.owner_id, target_id))?;
+            DB::execute(c, sql.text(), args)
+                .await
+                .at(op)
+                .map(|removed| removed > 0)
+        })
     }
 
     /// Writes `data` to the row with this id, only if it is linked; the id never changes.
@@ -445,6 +493,12 @@ where
     }
 
     async fn clear_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u64> {
+        both_ways!(DB, self, conn, op, |this, c| this
+            .clear_one_on::<DB>(c, op)
+            .await)
+    }
+
+    async fn clear_one_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u64> {
         let sql = &self.statements::<DB>().clear;
         let binds = Binds::<DB>::owner(&self.owner_id);
         if DB::DIALECT != Dialect::MySql {
