@@ -175,6 +175,21 @@ pub(crate) async fn give_up<DB: Backend>(
     }
 }
 
+/// Readies a connection for the next attempt after a conflict. MySQL rolls back the whole
+/// transaction of a deadlock, savepoints included, so the queued rollback of an operation's
+/// inner savepoint fails when the connection next runs a statement: that failure is taken
+/// here (outside any caller's transaction, a `ROLLBACK` has nothing else to undo), not by the
+/// next attempt.
+pub(crate) async fn settle<DB: Backend>(conn: &mut DB::Connection, kind: ConflictKind) {
+    if DB::DIALECT == Dialect::MySql && kind == ConflictKind::Transaction {
+        for _ in 0..2 {
+            if DB::execute_raw(conn, "ROLLBACK").await.is_ok() {
+                break;
+            }
+        }
+    }
+}
+
 /// Evaluates `$body` (an `.await`ed `Result`) until it succeeds, fails for good, or its
 /// conflicts outlast the retry budget. `$conn` is the connection it runs on: inside the
 /// caller's transaction it runs once.
@@ -185,7 +200,9 @@ macro_rules! retrying {
         loop {
             match $body {
                 Err(error) => match $crate::retry::conflict(&error) {
-                    Some(_) if !in_transaction && attempts.pause(&$op).await => {}
+                    Some(kind) if !in_transaction && attempts.pause(&$op).await => {
+                        $crate::retry::settle::<$db>(&mut *$conn, kind).await;
+                    }
                     Some(kind) => {
                         break Err($crate::retry::give_up::<$db>(
                             &mut *$conn,

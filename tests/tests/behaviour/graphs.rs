@@ -159,8 +159,67 @@ async fn a_symmetric_link_to_itself_is_refused<DB: Backend>(pool: &Pool<DB>) -> 
     Ok(())
 }
 
+/// Links of the friend graph without their mirror.
+async fn one_way_links<DB: Backend>(pool: &Pool<DB>) -> Result<i64> {
+    let q = raw::q::<DB>;
+    raw::int(
+        pool,
+        &format!(
+            "SELECT COUNT(*) FROM {t} AS a WHERE NOT EXISTS (SELECT 1 FROM {t} AS b WHERE b.{p} = a.{f} AND b.{f} = a.{p})",
+            t = q("PersonFriends"),
+            p = q("person_id"),
+            f = q("friend_id"),
+        ),
+    )
+    .await
+}
+
+/// Tasks adding, removing and setting friends of overlapping people at once: every call
+/// succeeds (conflicts are run again), and every link keeps its mirror.
+async fn symmetric_writes_under_concurrency<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    let names: Vec<String> = (0..6).map(|i| format!("p{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let p = people(pool, &names).await?;
+    let ids: Vec<i64> = p.iter().map(|p| p.id).collect();
+    let tasks = (0..8u64).map(|task| {
+        let ids = ids.clone();
+        let pool = pool.clone();
+        async move {
+            let mut seed = task * 7919 + 17;
+            let mut next = |bound: usize| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % bound as u64) as usize
+            };
+            for _ in 0..20 {
+                let owner = ids[next(ids.len())];
+                let others: Vec<i64> = ids.iter().copied().filter(|id| *id != owner).collect();
+                let one = others[next(others.len())];
+                let some: Vec<i64> = others.iter().copied().filter(|_| next(2) == 0).collect();
+                let friends = Person::friends_of(owner);
+                match next(6) {
+                    0 => friends.add(&pool, one).await?,
+                    1 => drop(friends.remove(&pool, one).await?),
+                    2 => drop(friends.add_many(&pool, some).await?),
+                    3 => drop(friends.remove_many(&pool, some).await?),
+                    4 => friends.set(&pool, some).await?,
+                    _ => drop(friends.clear(&pool).await?),
+                }
+            }
+            Ok::<(), Error>(())
+        }
+    });
+    for outcome in futures::future::join_all(tasks).await {
+        outcome?;
+    }
+    assert_eq!(one_way_links(pool).await?, 0);
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
     an_inverse_pair_reads_one_table_both_ways,
     a_symmetric_relation_keeps_both_directions,
-    a_symmetric_link_to_itself_is_refused
+    a_symmetric_link_to_itself_is_refused,
+    symmetric_writes_under_concurrency
 );
