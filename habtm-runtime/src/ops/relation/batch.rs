@@ -63,7 +63,7 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        both_ways!(DB, self, conn, op, |this, c| this
+        both_ways!(DB, self, conn, op, ids, |this, c| this
             .add_many_one_on::<DB>(c, ids, op)
             .await)
     }
@@ -145,7 +145,7 @@ where
         ids: &[T::Id],
         op: Op,
     ) -> Result<u64> {
-        both_ways!(DB, self, conn, op, |this, c| this
+        both_ways!(DB, self, conn, op, ids, |this, c| this
             .remove_many_one_on::<DB>(c, ids, op)
             .await)
     }
@@ -199,7 +199,7 @@ where
         wanted: &[T::Id],
         op: Op,
     ) -> Result<()> {
-        both_ways!(DB, self, conn, op, |this, c| this
+        both_ways!(DB, self, conn, op, wanted, |this, c| this
             .set_one_on::<DB>(c, wanted, op)
             .await)
     }

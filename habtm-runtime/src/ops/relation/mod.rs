@@ -10,9 +10,13 @@
 
 /// Runs `$body`, a write of `$related`'s links on the connection `$c`, and for a symmetric
 /// relation the same write of its mirror, in one transaction: `a.friends().add(b)` also
-/// links `b` to `a`. The answer is the first write's.
+/// links `b` to `a`. The answer is the first write's. A symmetric write first locks the
+/// owner and `$ids` (the rows it names) for update: two writes of one pair then take turns,
+/// since a write that inserts a pair names both of its rows, and one that deletes it is
+/// owned by one of them; otherwise one transaction's two statements could each see a
+/// different moment of the other's work, and leave a link without its mirror.
 macro_rules! both_ways {
-    ($DB:ty, $related:expr, $conn:expr, $op:expr, |$this:ident, $c:ident| $body:expr) => {{
+    ($DB:ty, $related:expr, $conn:expr, $op:expr, $ids:expr, |$this:ident, $c:ident| $body:expr) => {{
         let related = $related;
         match related.mirror() {
             None => {
@@ -22,6 +26,7 @@ macro_rules! both_ways {
             }
             Some(mirror) => {
                 let mut tx = crate::retry::begin::<$DB>($conn).await.at($op)?;
+                related.lock_ends::<$DB>(&mut tx, $ids, $op).await?;
                 let answer = {
                     let $this = related;
                     let $c: &mut <$DB as sqlx::Database>::Connection = &mut tx;
@@ -168,6 +173,21 @@ where
             def: mirror(),
             relation: std::marker::PhantomData,
         })
+    }
+
+    /// The owner and `ids`, rows of one model in a symmetric relation, locked for update in
+    /// ascending id order (see [`both_ways`]).
+    async fn lock_ends<DB: Backend>(
+        &self,
+        conn: &mut DB::Connection,
+        ids: &[T::Id],
+        op: Op,
+    ) -> Result<()> {
+        let owner: &dyn std::any::Any = &self.owner_id;
+        let ends = distinct(ids.iter().chain(owner.downcast_ref::<T::Id>()).cloned());
+        self.lock_rows::<DB>(conn, &ends, crate::dialect::Lock::Update, op)
+            .await
+            .map(drop)
     }
 
     /// A symmetric relation links a row to others only: linking it to itself would be one

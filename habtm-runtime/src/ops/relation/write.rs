@@ -78,6 +78,8 @@ where
             return self.create_one_on::<DB>(conn, data, op).await;
         };
         let mut tx = begin::<DB>(conn).await.at(op)?;
+        // No one else can link the new row before this commits: the owner alone is locked.
+        self.lock_ends::<DB>(&mut tx, &[], op).await?;
         let row = self.create_one_on::<DB>(&mut tx, data, op).await?;
         mirror
             .link_one_on::<DB>(&mut tx, row.id(), None, op)
@@ -147,9 +149,14 @@ where
         columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<()> {
-        both_ways!(DB, self, conn, op, |this, c| this
-            .link_one_on::<DB>(c, target_id, columns, op)
-            .await)
+        both_ways!(
+            DB,
+            self,
+            conn,
+            op,
+            std::slice::from_ref(target_id),
+            |this, c| this.link_one_on::<DB>(c, target_id, columns, op).await
+        )
     }
 
     /// Writes one link unless it exists: where the join table has a unique key on the pair
@@ -362,14 +369,21 @@ where
         target_id: &T::Id,
         op: Op,
     ) -> Result<bool> {
-        both_ways!(DB, self, conn, op, |this, c| {
-            let sql = &this.statements::<DB>().remove;
-            let args = sql.bind(&Binds::<DB>::pair(&this.owner_id, target_id))?;
-            DB::execute(c, sql.text(), args)
-                .await
-                .at(op)
-                .map(|removed| removed > 0)
-        })
+        both_ways!(
+            DB,
+            self,
+            conn,
+            op,
+            std::slice::from_ref(target_id),
+            |this, c| {
+                let sql = &this.statements::<DB>().remove;
+                let args = sql.bind(&Binds::<DB>::pair(&this.owner_id, target_id))?;
+                DB::execute(c, sql.text(), args)
+                    .await
+                    .at(op)
+                    .map(|removed| removed > 0)
+            }
+        )
     }
 
     /// Writes `data` to the row with this id, only if it is linked; the id never changes.
@@ -493,7 +507,7 @@ where
     }
 
     async fn clear_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u64> {
-        both_ways!(DB, self, conn, op, |this, c| this
+        both_ways!(DB, self, conn, op, &[], |this, c| this
             .clear_one_on::<DB>(c, op)
             .await)
     }
