@@ -464,6 +464,12 @@ impl ListStatements {
 pub struct ThroughStatements {
     /// The data columns, as indexes into the join model's columns, in the order bound.
     pub(crate) data: Vec<usize>,
+    /// Their names.
+    pub(crate) names: Vec<&'static str>,
+    /// [`ListStatements::insert`] and `insert_guarded` writing the data columns too, the same
+    /// values in every new link.
+    pub(crate) insert: Statement,
+    pub(crate) insert_guarded: Option<Statement>,
     pub(crate) add: Statement,
     pub(crate) add_guarded: Statement,
     /// `UPDATE "KitComponent" SET <data> = ? WHERE "kit_id" = ? AND "component_id" = ?`

@@ -11,17 +11,14 @@ use super::postgres::{add_many, set_links};
 /// The statements over a list of target ids bound as one parameter: a PostgreSQL array, or
 /// a JSON text that SQLite reads with `json_each` and MySQL with `JSON_TABLE`.
 pub(super) fn list_statements(rel: &RelationDef, dialect: Dialect) -> ListStatements {
-    let list = match dialect {
-        Dialect::Postgres => IdList::Array,
-        Dialect::Sqlite => IdList::Json,
-        Dialect::MySql => IdList::JsonTable,
-    };
+    let list = IdList::one_parameter(dialect);
     let postgres = dialect == Dialect::Postgres;
     ListStatements {
         locks: Lock::ALL.map(|lock| lock_targets(rel, dialect, lock, list)),
-        insert: insert_links(rel, dialect, false, list),
+        insert: insert_links(rel, dialect, false, list, &[]),
         // MySQL reads the pairs apart instead (see `insert_links`).
-        insert_guarded: (dialect != Dialect::MySql).then(|| insert_links(rel, dialect, true, list)),
+        insert_guarded: (dialect != Dialect::MySql)
+            .then(|| insert_links(rel, dialect, true, list, &[])),
         delete: delete_links(rel, dialect, list),
         count_targets: (dialect == Dialect::Sqlite).then(|| count_targets(rel, dialect, list)),
         add_many: postgres.then(|| [add_many(rel, true), add_many(rel, false)]),
@@ -56,6 +53,17 @@ pub(crate) enum IdList {
     Json,
     JsonTable,
     Places(usize),
+}
+
+impl IdList {
+    /// The form in which a dialect takes a list of ids as one parameter.
+    pub(crate) fn one_parameter(dialect: Dialect) -> IdList {
+        match dialect {
+            Dialect::Postgres => IdList::Array,
+            Dialect::Sqlite => IdList::Json,
+            Dialect::MySql => IdList::JsonTable,
+        }
+    }
 }
 
 /// MySQL: `JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) AS ids`, the ids as a table.
@@ -158,12 +166,14 @@ fn targets_among(s: &mut SqlWriter, target: &ModelDef, ids: IdList) {
 /// concurrent inserts take their locks in one order, skipping existing pairs: `ON CONFLICT DO
 /// NOTHING` (MySQL's `INSERT IGNORE`), and `NOT EXISTS` where the table has no unique key
 /// (`guarded`; MySQL reads the pairs apart instead). MySQL's form with the ids as one JSON
-/// text inserts them all, for rows the transaction has locked.
+/// text inserts them all, for rows the transaction has locked. Every new link gets the same
+/// values of the join model's columns `data`, bound once, first.
 pub(crate) fn insert_links(
     rel: &RelationDef,
     dialect: Dialect,
     guarded: bool,
     ids: IdList,
+    data: &[&str],
 ) -> Statement {
     debug_assert!(
         !(guarded && ids == IdList::JsonTable),
@@ -178,9 +188,19 @@ pub(crate) fn insert_links(
         "INSERT INTO "
     });
     s.ident(rel.table()).push(" (");
-    s.idents(None, [rel.owner_key, rel.target_key])
-        .push(") SELECT ")
-        .param_of(Param::Owner);
+    s.idents(
+        None,
+        data.iter().copied().chain([rel.owner_key, rel.target_key]),
+    )
+    .push(") SELECT ");
+    if !data.is_empty() {
+        s.binds(Param::Columns);
+    }
+    for _ in data {
+        s.param().push(", ");
+    }
+    s.param_of(Param::Owner);
+    let owner_at = s.placeholders();
     if ids == IdList::JsonTable {
         // MySQL inserts only rows this transaction has locked already: the ids alone, which
         // spares the statement a probe and a lock per row (it takes a third less time).
@@ -198,7 +218,7 @@ pub(crate) fn insert_links(
             .qualified("l", rel.owner_key)
             .push(" = ");
         if dialect == Dialect::Postgres {
-            s.param_again(1);
+            s.param_again(owner_at);
         } else {
             s.param_of(Param::Owner);
         }
@@ -209,7 +229,9 @@ pub(crate) fn insert_links(
             .push(")");
     }
     s.push(" ORDER BY ").qualified("t", target_id);
-    if dialect != Dialect::MySql {
+    if dialect != Dialect::MySql && !guarded {
+        // Guarded, the pairs are skipped by hand, and any unique key is another's: its
+        // violation is the caller's error.
         s.push(" ON CONFLICT DO NOTHING");
     }
     s.statement()

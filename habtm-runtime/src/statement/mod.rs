@@ -296,12 +296,17 @@ fn build_relation(rel: &RelationDef, dialect: Dialect) -> RelationStatements {
             .qualified("j", rel.owner_key)
             .push(" = ")
             .param_of(Param::Owner);
+        let list = IdList::one_parameter(dialect);
         ThroughStatements {
             with_links: s.finish(),
             add: link_insert(rel, dialect, &names, false),
             add_guarded: link_insert(rel, dialect, &names, true),
             update_link,
             data,
+            insert: insert_links(rel, dialect, false, list, &names),
+            insert_guarded: (dialect != Dialect::MySql)
+                .then(|| insert_links(rel, dialect, true, list, &names)),
+            names,
         }
     });
 
@@ -426,7 +431,9 @@ fn data_columns(rel: &RelationDef, join: &ModelDef) -> Vec<usize> {
 ///
 /// - SQLite: `INSERT ... SELECT <data>, o.id, t.id FROM "Assembly" AS o, "Part" AS t WHERE
 ///   o.id = ? AND t.id = ? AND NOT EXISTS (<the pair>) ON CONFLICT DO NOTHING`; the `NOT
-///   EXISTS` keeps join tables without a unique key right too, SQLite's writers taking turns;
+///   EXISTS` keeps join tables without a unique key right too, SQLite's writers taking turns
+///   (there, `guarded`, without the `ON CONFLICT`, which would skip a violation of any other
+///   unique key);
 /// - PostgreSQL: the same insert `FOR KEY SHARE OF o, t ON CONFLICT DO NOTHING RETURNING 1`
 ///   in a `WITH`, whose `SELECT` answers how many links it wrote and which rows exist, in one
 ///   round trip;
@@ -434,8 +441,8 @@ fn data_columns(rel: &RelationDef, join: &ModelDef) -> Vec<usize> {
 ///   link as one row (the driver asks for found rows) and keeps foreign-key errors, unlike
 ///   `INSERT IGNORE`: no row then means a missing owner or target.
 ///
-/// With `guarded` (a join table without a unique key; both rows already locked, so writers of
-/// one pair take turns): PostgreSQL `INSERT ... SELECT <data>, $k, $k+1 WHERE NOT EXISTS
+/// With `guarded` (a join table without a unique key, or a link with join data; both rows
+/// already locked, so writers of one pair take turns): PostgreSQL `INSERT ... SELECT <data>, $k, $k+1 WHERE NOT EXISTS
 /// (<the pair>)`, MySQL `INSERT ... VALUES (...)` after a plain read of the pair (a locking
 /// read would lock the whole table when it has no index), SQLite as above.
 fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool) -> Statement {
@@ -502,7 +509,9 @@ fn link_insert(rel: &RelationDef, dialect: Dialect, data: &[&str], guarded: bool
                     s.qualified("t", target_id);
                 },
             );
-            s.push(" ON CONFLICT DO NOTHING");
+            if !guarded {
+                s.push(" ON CONFLICT DO NOTHING");
+            }
         }
         (Dialect::Postgres, false) => {
             s.push("WITH linked AS (");

@@ -318,7 +318,149 @@ async fn join_models_with_their_own_table_and_keys<DB: Backend>(pool: &Pool<DB>)
     Ok(())
 }
 
+/// A join model whose data column is required: every write of a link must carry it.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[relation(has_and_belongs_to_many, model = "Sailor", through = "Berth")]
+pub struct Crew {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct Sailor {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct Berth {
+    pub id: i64,
+    pub crew_id: i64,
+    pub sailor_id: i64,
+    pub role: String,
+}
+
+fn berth(role: &str) -> NewBerth {
+    NewBerth {
+        crew_id: 0,
+        sailor_id: 0,
+        role: role.to_owned(),
+    }
+}
+
+/// Each crew's berths as (sailor, role), in sailor order.
+async fn berths<DB: Backend>(pool: &Pool<DB>, crew: &Crew) -> Result<Vec<(String, String)>> {
+    let rows = crew
+        .sailors()
+        .find_with_links(pool, Filter::new().order_by(Berth::SAILOR_ID))
+        .await?;
+    Ok(rows.into_iter().map(|(s, b)| (s.name, b.role)).collect())
+}
+
+async fn every_write_carries_join_data<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
+    Schema::new()
+        .model::<Crew>()
+        .model::<Sailor>()
+        .create_all(pool)
+        .await?;
+    // At most one sailor per role in a crew: join data the table can refuse.
+    let q = raw::q::<DB>;
+    raw::execute(
+        pool,
+        &format!(
+            "CREATE UNIQUE INDEX {} ON {} ({}, {})",
+            q("berth_role"),
+            q("Berth"),
+            q("crew_id"),
+            q("role")
+        ),
+    )
+    .await?;
+    let crew = Crew::create(pool, NewCrew { name: "a".into() }).await?;
+    let new_sailor = |name: &str| NewSailor { name: name.into() };
+    let mut sailors = Vec::new();
+    for name in ["ann", "bob", "cy", "dee"] {
+        sailors.push(Sailor::create(pool, new_sailor(name)).await?);
+    }
+    let id = |i: usize| sailors[i].id;
+    let pair = |name: &str, role: &str| (name.to_owned(), role.to_owned());
+
+    let eve = crew
+        .sailors()
+        .create_with(pool, new_sailor("eve"), &berth("captain"))
+        .await?;
+    assert_eq!(berths(pool, &crew).await?, [pair("eve", "captain")]);
+
+    // The same role twice: the table refuses the link, and the new sailor is not written.
+    let refused = crew
+        .sailors()
+        .create_with(pool, new_sailor("fay"), &berth("captain"))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Database { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(Sailor::count(pool, Filter::new()).await?, 5);
+    let missing = Crew::sailors_of(-1)
+        .create_with(pool, new_sailor("gus"), &berth("cook"))
+        .await;
+    assert!(missing.is_err_and(|e| e.is_not_found()));
+    assert_eq!(Sailor::count(pool, Filter::new()).await?, 5);
+
+    assert_eq!(
+        crew.sailors()
+            .add_many_with(pool, [id(0)], &berth("cook"))
+            .await?,
+        1
+    );
+    // A link that exists keeps its data; the new one gets the given data.
+    assert_eq!(
+        crew.sailors()
+            .add_many_with(pool, [id(0), id(1)], &berth("mate"))
+            .await?,
+        1
+    );
+    assert_eq!(
+        berths(pool, &crew).await?,
+        [
+            pair("ann", "cook"),
+            pair("bob", "mate"),
+            pair("eve", "captain")
+        ]
+    );
+    // Two new links with one role: refused as a whole.
+    let refused = crew
+        .sailors()
+        .add_many_with(pool, [id(2), id(3)], &berth("deckhand"))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Database { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(berths(pool, &crew).await?.len(), 3);
+
+    crew.sailors()
+        .set_with(pool, [id(1), id(2), eve.id], &berth("bosun"))
+        .await?;
+    assert_eq!(
+        berths(pool, &crew).await?,
+        [
+            pair("bob", "mate"),
+            pair("cy", "bosun"),
+            pair("eve", "captain")
+        ]
+    );
+    let missing = crew
+        .sailors()
+        .set_with(pool, [id(3), -5], &berth("cook"))
+        .await;
+    assert!(missing.is_err_and(|e| e.is_not_found()));
+    assert_eq!(berths(pool, &crew).await?.len(), 3);
+    Ok(())
+}
+
 habtm_tests::on_every_backend!(
     join_rows_carry_data,
-    join_models_with_their_own_table_and_keys
+    join_models_with_their_own_table_and_keys,
+    every_write_carries_join_data
 );

@@ -16,7 +16,7 @@ use crate::dialect::{Dialect, Lock};
 use crate::error::{Context, Error, Op, Result};
 use crate::ops::model;
 use crate::retry::{begin, retrying};
-use crate::sql::{Binds, SqlWriter};
+use crate::sql::{BindColumns, Binds, SqlWriter};
 use crate::statement::{self, IdList};
 use crate::value::{DynValue, json_list};
 
@@ -53,18 +53,21 @@ where
             A::Database,
             conn,
             op,
-            self.add_many_on::<A::Database>(&mut conn, &ids, op).await
+            self.add_many_on::<A::Database>(&mut conn, &ids, None, op)
+                .await
         )
     }
 
-    async fn add_many_on<DB: Backend>(
+    /// `add_many`, with the join model's data that `columns` binds in every new link.
+    pub(super) async fn add_many_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         ids: &[T::Id],
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<u64> {
         both_ways!(DB, self, conn, op, ids, |this, c| this
-            .add_many_one_on::<DB>(c, ids, op)
+            .add_many_one_on::<DB>(c, ids, columns, op)
             .await)
     }
 
@@ -72,11 +75,15 @@ where
         &self,
         conn: &mut DB::Connection,
         ids: &[T::Id],
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<u64> {
-        let guarded = self.rel().guarded::<DB>(conn, op).await?;
+        // Join data is written as on a table without a unique key: the pairs skipped by hand,
+        // after locks, so that a violation of another unique key is an error, not a skip.
+        let guarded = columns.is_some() || self.rel().guarded::<DB>(conn, op).await?;
         let lists = &self.statements::<DB>().lists;
-        if let Some(forms) = lists.add_many.as_ref().filter(|_| !guarded) {
+        let one_statement = !guarded && columns.is_none();
+        if let Some(forms) = lists.add_many.as_ref().filter(|_| one_statement) {
             let referenced = self.rel().target_referenced::<DB>(conn, op).await?;
             let sql = &forms[usize::from(referenced)];
             let binds = Binds::<DB>::owner(&self.owner_id).ids(&ids);
@@ -111,7 +118,9 @@ where
         let owner_first = Self::owner_first(DB::DIALECT, guarded);
         self.lock_parents::<DB>(&mut tx, owner, ids, target, owner_first, op)
             .await?;
-        let added = self.insert_links::<DB>(&mut tx, ids, guarded, op).await?;
+        let added = self
+            .insert_links::<DB>(&mut tx, ids, guarded, columns, op)
+            .await?;
         tx.commit().await.at(op)?;
         Ok(added)
     }
@@ -186,21 +195,24 @@ where
             A::Database,
             conn,
             op,
-            self.set_on::<A::Database>(&mut conn, &wanted, op).await
+            self.set_on::<A::Database>(&mut conn, &wanted, None, op)
+                .await
         )
     }
 
     /// Locks the owner for an update (one `set` of it at a time) and the rows it will link,
     /// then writes the difference. When the order of locks puts targets first, every wanted
     /// row is locked before the owner; otherwise only those not linked yet, after it.
-    async fn set_on<DB: Backend>(
+    /// `set`, with the join model's data that `columns` binds in every new link.
+    pub(super) async fn set_on<DB: Backend>(
         &self,
         conn: &mut DB::Connection,
         wanted: &[T::Id],
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<()> {
         both_ways!(DB, self, conn, op, wanted, |this, c| this
-            .set_one_on::<DB>(c, wanted, op)
+            .set_one_on::<DB>(c, wanted, columns, op)
             .await)
     }
 
@@ -208,9 +220,12 @@ where
         &self,
         conn: &mut DB::Connection,
         wanted: &[T::Id],
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<()> {
-        let guarded = self.rel().guarded::<DB>(conn, op).await?;
+        // Join data is written as on a table without a unique key: the pairs skipped by hand,
+        // after locks, so that a violation of another unique key is an error, not a skip.
+        let guarded = columns.is_some() || self.rel().guarded::<DB>(conn, op).await?;
         let target_lock = if guarded { Lock::Share } else { Lock::KeyShare };
         let owner_first = Self::owner_first(DB::DIALECT, guarded)
             || (TypeId::of::<O>() != TypeId::of::<T>() && O::def().table < T::def().table);
@@ -228,7 +243,7 @@ where
             .lists
             .set
             .as_ref()
-            .filter(|_| !guarded)
+            .filter(|_| !guarded && columns.is_none())
         {
             // The owner is locked: the one statement of the writes reads the links as every
             // earlier `set` of it left them.
@@ -263,7 +278,7 @@ where
             self.delete_links::<DB>(&mut tx, &to_remove, op).await?;
         }
         if !to_add.is_empty() {
-            self.insert_links::<DB>(&mut tx, &to_add, guarded, op)
+            self.insert_links::<DB>(&mut tx, &to_add, guarded, columns, op)
                 .await?;
         }
         tx.commit().await.at(op)?;
@@ -341,34 +356,41 @@ where
         conn: &mut DB::Connection,
         ids: &[T::Id],
         guarded: bool,
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<u64> {
         // SQLite's writers take turns, so it never locks, but a pair must still be skipped by
         // hand where the table has no unique key.
         let guarded = guarded
             || (DB::DIALECT == Dialect::Sqlite && !self.rel().unique::<DB>(conn, op).await?);
+        let through = match columns {
+            Some(_) => Some(self.through_statements::<DB>(op)?),
+            None => None,
+        };
         let lists = self.lists_for::<DB>(conn, ids, op).await?;
-        let list_insert = lists.and_then(|lists| {
-            if guarded {
-                lists.insert_guarded.as_ref()
-            } else {
-                Some(&lists.insert)
-            }
+        let list_insert = lists.and_then(|lists| match (through, guarded) {
+            (None, false) => Some(&lists.insert),
+            (None, true) => lists.insert_guarded.as_ref(),
+            (Some(through), false) => Some(&through.insert),
+            (Some(through), true) => through.insert_guarded.as_ref(),
         });
         if let Some(sql) = list_insert {
-            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&ids))?;
+            let binds = Binds::<DB>::owner(&self.owner_id).ids(&ids);
+            let args = sql.bind(&Binds { columns, ..binds })?;
             return DB::execute(conn, sql.text(), args).await.at(op);
         }
         let dialect = DB::DIALECT;
+        let names = through.map_or(&[][..], |through| &through.names);
         let mut added = 0;
-        for chunk in ids.chunks(chunk_rows(dialect, 2)) {
+        for chunk in ids.chunks(chunk_rows(dialect, 2 + names.len())) {
             if dialect == Dialect::MySql && guarded {
-                added += self.insert_missing::<DB>(conn, chunk, op).await?;
+                added += self.insert_missing::<DB>(conn, chunk, columns, op).await?;
                 continue;
             }
             let places = IdList::Places(dialect.padded(chunk.len()));
-            let sql = statement::insert_links(self.rel(), dialect, guarded, places);
-            let args = sql.bind(&Binds::<DB>::owner(&self.owner_id).ids(&chunk))?;
+            let sql = statement::insert_links(self.rel(), dialect, guarded, places, names);
+            let binds = Binds::<DB>::owner(&self.owner_id).ids(&chunk);
+            let args = sql.bind(&Binds { columns, ..binds })?;
             added += DB::execute_once(conn, sql.into_text(), args).await.at(op)?;
         }
         Ok(added)
@@ -380,6 +402,7 @@ where
         &self,
         conn: &mut DB::Connection,
         chunk: &[T::Id],
+        columns: Option<BindColumns<'_, DB>>,
         op: Op,
     ) -> Result<u64> {
         let join_table = self.rel().table();
@@ -398,16 +421,29 @@ where
         if missing.is_empty() {
             return Ok(0);
         }
+        let names = match columns {
+            Some(_) => &self.through_statements::<DB>(op)?.names[..],
+            None => &[],
+        };
         let mut w = SqlWriter::new(DB::DIALECT);
         w.push("INSERT INTO ").ident(join_table).push(" (");
-        w.idents(None, [self.rel().owner_key, self.rel().target_key])
-            .push(") VALUES ");
+        w.idents(
+            None,
+            names
+                .iter()
+                .copied()
+                .chain([self.rel().owner_key, self.rel().target_key]),
+        )
+        .push(") VALUES ");
         let mut args = DB::Arguments::default();
         for (i, id) in missing.iter().enumerate() {
             if i > 0 {
                 w.push(", ");
             }
-            w.param_list(2);
+            w.param_list(2 + names.len());
+            if let Some(columns) = columns {
+                columns(&mut args)?;
+            }
             bind::<DB, _>(&mut args, &self.owner_id)?;
             bind::<DB, _>(&mut args, *id)?;
         }

@@ -57,7 +57,7 @@ use std::fmt;
 use crate::backend::Backend;
 use crate::backend::{args_of, bind};
 use crate::db::Db;
-use crate::def::{Model, Relation, RelationDef, RelationStatements};
+use crate::def::{Model, Relation, RelationDef, RelationStatements, ThroughStatements};
 use crate::dialect::Dialect;
 use crate::error::{Error, Op, Result};
 use crate::statement;
@@ -214,6 +214,19 @@ where
 
     fn statements<DB: Backend>(&self) -> &'static RelationStatements {
         statement::relation(self.rel(), DB::DIALECT)
+    }
+
+    /// The statements that write the join model's columns, which the relation's description
+    /// must name.
+    fn through_statements<DB: Backend>(&self, op: Op) -> Result<&'static ThroughStatements> {
+        self.statements::<DB>()
+            .through
+            .as_ref()
+            .ok_or_else(|| Error::Unsupported {
+                operation: op.to_string().into(),
+                message: "the relation's description names no join model to write data into"
+                    .to_owned(),
+            })
     }
 
     fn owner_args<DB: Backend>(&self) -> Result<DB::Arguments> {

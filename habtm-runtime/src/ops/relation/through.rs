@@ -4,13 +4,14 @@
 use crate::backend::Backend;
 use crate::db::Db;
 use crate::def::{Model, Relation, ThroughStatements};
-use crate::error::{Context, Error, Op, Result};
+use crate::error::{Context, Error, Result};
 use crate::filter::Filter;
-use crate::retry::retrying;
+use crate::ops::model;
+use crate::retry::{begin, retrying};
 use crate::run;
 use crate::sql::{Binds, JOIN_ROWS, SqlWriter};
 
-use super::Related;
+use super::{Related, distinct};
 
 /// The methods of a relation `through` a join model `X`.
 impl<R, O, T, X> Related<R>
@@ -20,21 +21,6 @@ where
     T: Model,
     X: Model,
 {
-    /// The statements that write the join model's columns, which the relation's description
-    /// must name.
-    fn through<DB: Backend>(&self, op: Op) -> Result<&'static ThroughStatements> {
-        self.statements::<DB>()
-            .through
-            .as_ref()
-            .ok_or_else(|| Error::Unsupported {
-                operation: op.to_string().into(),
-                message: format!(
-                    "the relation's description names no join model, its type `{}`",
-                    X::def().name
-                ),
-            })
-    }
-
     /// Links an existing row, writing `data` into the join row: LoopBack's
     /// `add(fk, data)` on a relation with a join model `X`. The key fields of `data` are
     /// ignored: the join row gets this owner's and `target_id`'s keys. Linking again
@@ -43,12 +29,9 @@ where
     pub async fn add_with<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<()> {
         let op = self.op("add_with");
         self.refuse_self_link([&target_id], op)?;
-        let through = self.through::<A::Database>(op)?;
+        let through = self.through_statements::<A::Database>(op)?;
         let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-            for &column in &through.data {
-                X::bind_new_field::<A::Database>(&data, column, args).map_err(Error::encode)?;
-            }
-            Ok(())
+            bind_data::<A::Database, X>(through, &data, args)
         };
         let mut conn = db.connection().await.at(op)?;
         retrying!(
@@ -56,6 +39,82 @@ where
             conn,
             op,
             self.link_on::<A::Database>(&mut conn, &target_id, Some(&bind_data), op)
+                .await
+        )
+    }
+
+    /// Inserts a row and links it, writing `link` into the join row (its key fields are
+    /// ignored): `create` and `add_with` in one transaction, so that nothing is written when
+    /// either fails (a missing owner, or join data the table refuses).
+    pub async fn create_with<A: Db>(&self, db: A, data: T::New, link: &X::New) -> Result<T> {
+        let op = self.op("create_with");
+        let through = self.through_statements::<A::Database>(op)?;
+        let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+            bind_data::<A::Database, X>(through, link, args)
+        };
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
+                let row = model::insert_on::<T, A::Database>(&mut tx, &data, op).await?;
+                self.link_on::<A::Database>(&mut tx, row.id(), Some(&bind_link), op)
+                    .await?;
+                tx.commit().await.at(op)?;
+                Ok(row)
+            }
+            .await
+        )
+    }
+
+    /// Links every row in `ids`, as [`add_many`](Self::add_many), each new join row getting
+    /// `link`'s data (links that exist keep theirs). Returns how many links are new. The
+    /// statements of `add_many`'s transaction, with the data bound once in its insert.
+    pub async fn add_many_with<A: Db, I>(&self, db: A, ids: I, link: &X::New) -> Result<u64>
+    where
+        I: IntoIterator<Item = T::Id>,
+    {
+        let op = self.op("add_many_with");
+        let through = self.through_statements::<A::Database>(op)?;
+        let ids = distinct(ids);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.refuse_self_link(&ids, op)?;
+        let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+            bind_data::<A::Database, X>(through, link, args)
+        };
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.add_many_on::<A::Database>(&mut conn, &ids, Some(&bind_link), op)
+                .await
+        )
+    }
+
+    /// Makes the linked rows exactly `ids`, as [`set`](Self::set): the links that stay keep
+    /// their data, the new ones get `link`'s.
+    pub async fn set_with<A: Db, I>(&self, db: A, ids: I, link: &X::New) -> Result<()>
+    where
+        I: IntoIterator<Item = T::Id>,
+    {
+        let op = self.op("set_with");
+        let through = self.through_statements::<A::Database>(op)?;
+        let wanted = distinct(ids);
+        self.refuse_self_link(&wanted, op)?;
+        let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+            bind_data::<A::Database, X>(through, link, args)
+        };
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.set_on::<A::Database>(&mut conn, &wanted, Some(&bind_link), op)
                 .await
         )
     }
@@ -68,7 +127,7 @@ where
     /// <filter on j> ORDER BY ...`.
     pub async fn find_with_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<Vec<(T, X)>> {
         let op = self.op("find_with_links");
-        let through = self.through::<A::Database>(op)?;
+        let through = self.through_statements::<A::Database>(op)?;
         let dialect = <A::Database as Backend>::DIALECT;
         let mut w = SqlWriter::continuing(dialect, &through.with_links, 1);
         let mut args = self.owner_args::<A::Database>()?;
@@ -95,7 +154,7 @@ where
     /// `kit.components().count_links(db, Filter::new().filter(KitComponent::QUANTITY.gt(Some(2))))`.
     pub async fn count_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<u64> {
         let op = self.op("count_links");
-        self.through::<A::Database>(op)?;
+        self.through_statements::<A::Database>(op)?;
         let rel = self.rel();
         let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
         w.push("SELECT COUNT(*) FROM ")
@@ -120,7 +179,7 @@ where
     /// "kit_id" = ? AND "component_id" = ?`.
     pub async fn update_link<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<bool> {
         let op = self.op("update_link");
-        let through = self.through::<A::Database>(op)?;
+        let through = self.through_statements::<A::Database>(op)?;
         let Some(sql) = &through.update_link else {
             return self.exists(db, target_id).await;
         };
@@ -131,11 +190,7 @@ where
             op,
             async {
                 let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-                    for &column in &through.data {
-                        X::bind_new_field::<A::Database>(&data, column, args)
-                            .map_err(Error::encode)?;
-                    }
-                    Ok(())
+                    bind_data::<A::Database, X>(through, &data, args)
                 };
                 let binds = Binds::<A::Database>::pair(&self.owner_id, &target_id);
                 let args = sql.bind(&binds.columns(&columns))?;
@@ -148,4 +203,16 @@ where
         // MySQL counts rows that matched; the others count rows written, which is the same here.
         Ok(updated > 0)
     }
+}
+
+/// Binds the join model's data columns of `data`, in the order its statements write them.
+fn bind_data<DB: Backend, X: Model>(
+    through: &ThroughStatements,
+    data: &X::New,
+    args: &mut DB::Arguments,
+) -> Result<()> {
+    for &column in &through.data {
+        X::bind_new_field::<DB>(data, column, args).map_err(Error::encode)?;
+    }
+    Ok(())
 }

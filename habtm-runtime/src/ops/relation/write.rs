@@ -171,18 +171,16 @@ where
         op: Op,
     ) -> Result<()> {
         let statements = self.statements::<DB>();
-        let sql: (&'static Statement, &'static Statement) =
-            match (columns.is_some(), &statements.through) {
-                (false, _) => (&statements.add, &statements.add_guarded),
-                (true, Some(through)) => (&through.add, &through.add_guarded),
-                (true, None) => {
-                    return Err(Error::Unsupported {
-                        operation: op.to_string().into(),
-                        message: "the relation has no join model to write data into".to_owned(),
-                    });
-                }
-            };
-        let guarded = self.rel().guarded::<DB>(conn, op).await?;
+        let sql: (&'static Statement, &'static Statement) = match columns {
+            None => (&statements.add, &statements.add_guarded),
+            Some(_) => {
+                let through = self.through_statements::<DB>(op)?;
+                (&through.add, &through.add_guarded)
+            }
+        };
+        // Join data is written as on a table without a unique key: the pairs skipped by hand,
+        // after locks, so that a violation of another unique key is an error, not a skip.
+        let guarded = columns.is_some() || self.rel().guarded::<DB>(conn, op).await?;
         let binds = Binds::<DB> {
             columns,
             ..Binds::pair(&self.owner_id, target_id)
