@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use habtm::sqlx::{self, Pool};
-use habtm::{Backend, Filter, Model, Schema};
+use habtm::{Backend, Filter, Loader, Model, Schema};
 use habtm_tests::proxy::Proxy;
 use habtm_tests::raw;
 use std::time::Duration;
@@ -122,6 +122,36 @@ async fn count_round_trips<DB: Backend + Counted>(pool: &Pool<DB>) -> habtm::Res
         "with a per-owner limit"
     );
     assert!(loaded.iter().all(|parts| parts.len() == 2));
+
+    // Two levels, and two relations at once: one statement per relation and level.
+    let two_levels = Assembly::PARTS
+        .include(Filter::new())
+        .with(Part::ASSEMBLIES.include(Filter::new()));
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let loaded = two_levels.load(&mut conn, &owners).await?;
+    assert_eq!(STATEMENTS.load(Ordering::SeqCst) - before, 2, "two levels");
+    assert!(loaded.iter().zip(&owners).all(|(parts, owner)| {
+        parts.len() == PARTS_EACH as usize
+            && parts
+                .iter()
+                .all(|(_, back)| back.len() == 1 && back[0] == *owner)
+    }));
+    let side_by_side = (
+        Assembly::PARTS.include(Filter::new()),
+        Assembly::PARTS.include(Filter::new().limit(1)),
+    );
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let loaded = side_by_side.load(&mut conn, &owners).await?;
+    assert_eq!(
+        STATEMENTS.load(Ordering::SeqCst) - before,
+        2,
+        "two relations"
+    );
+    assert!(
+        loaded
+            .iter()
+            .all(|(all, first)| all.len() == 3 && first.len() == 1)
+    );
 
     batch_round_trips(pool).await?;
     per_operation(pool).await?;

@@ -1,6 +1,7 @@
 //! Every behaviour, on SQLite, PostgreSQL and MySQL, from one test body each.
 
 mod concurrency;
+mod eager;
 mod graphs;
 mod integrity;
 mod json;

@@ -43,9 +43,23 @@ where
     O: Model,
     T: Model,
 {
+    let mut conn = db.connection().await.at(R::def().op("load"))?;
+    load_on::<R, O, T, A::Database>(&mut conn, owners, &filter).await
+}
+
+/// [`load_ids`] on a connection: what each level of an [`Include`](super::Include) runs.
+pub(crate) async fn load_on<R, O, T, DB: Backend>(
+    conn: &mut DB::Connection,
+    owners: Vec<&O::Id>,
+    filter: &Filter<T>,
+) -> Result<Vec<Vec<T>>>
+where
+    R: Relation<Owner = O, Target = T>,
+    O: Model,
+    T: Model,
+{
     let rel = R::def();
     let op = rel.op("load");
-    let filter = &filter;
     let mut out: Vec<Vec<T>> = owners.iter().map(|_| Vec::new()).collect();
     let mut positions: HashMap<&O::Id, Vec<usize>> = HashMap::with_capacity(owners.len());
     for (i, id) in owners.iter().enumerate() {
@@ -55,7 +69,7 @@ where
         return Ok(out);
     }
     let distinct: Vec<&O::Id> = distinct(owners.iter().copied());
-    let dialect = <A::Database as Backend>::DIALECT;
+    let dialect = DB::DIALECT;
     // The owners as one parameter (a PostgreSQL array, a JSON text): any number in one
     // statement.
     // MySQL takes one parameter per owner: with the owners as one JSON text through
@@ -74,16 +88,13 @@ where
             .saturating_sub(filter.bind_count(dialect))
             .clamp(1, MAX_CHUNK_ROWS)
     };
-    let mut conn = db.connection().await.at(op)?;
     for chunk in distinct.chunks(chunk_size) {
-        let (w, args) = load_statement::<O, T, A::Database>(rel, chunk, filter, one_parameter)?;
-        let rows = run::fetch_all_once::<A::Database>(&mut conn, w, args)
-            .await
-            .at(op)?;
+        let (w, args) = load_statement::<O, T, DB>(rel, chunk, filter, one_parameter)?;
+        let rows = run::fetch_all_once::<DB>(conn, w, args).await.at(op)?;
         for row in &rows {
-            let owner: O::Id = <A::Database as Backend>::get(row, 0).at(op)?;
+            let owner: O::Id = DB::get(row, 0).at(op)?;
             for &i in positions.get(&owner).map(Vec::as_slice).unwrap_or_default() {
-                out[i].push(T::decode::<A::Database>(row, 1).at(op)?);
+                out[i].push(T::decode::<DB>(row, 1).at(op)?);
             }
         }
     }

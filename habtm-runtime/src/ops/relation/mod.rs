@@ -45,6 +45,7 @@ macro_rules! both_ways {
 }
 
 mod batch;
+mod eager;
 mod load;
 mod read;
 mod shape;
@@ -62,6 +63,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Op, Result};
 use crate::statement;
 
+pub use eager::{Include, IncludeWith, Loader};
 pub use load::load;
 #[cfg(feature = "rest")]
 pub(crate) use load::load_ids;
