@@ -458,8 +458,8 @@ fn inherent_impl(model: &Model<'_>) -> TokenStream {
             }
 
             #[doc = #select_doc]
-            pub async fn select #generics (db: __A, filter: ::habtm::Filter<Self>) -> ::habtm::Result<::std::vec::Vec<#partial>> #bounds {
-                ::habtm::__private::select::<Self, __A>(db, &filter).await
+            pub async fn select<__A, __S>(db: __A, filter: ::habtm::Filter<Self, __S>) -> ::habtm::Result<::std::vec::Vec<#partial>> #bounds {
+                ::habtm::__private::select::<Self, __A, __S>(db, &filter).await
             }
 
             #[doc = #save_doc]

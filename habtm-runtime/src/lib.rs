@@ -47,7 +47,7 @@ pub use def::JsonModel;
 pub use def::{JoinModel, Link, Model, Relation};
 pub use dialect::Dialect;
 pub use error::{Error, Result, Retryable};
-pub use filter::{Column, Condition, Filter, Order, RelationRef};
+pub use filter::{AllFields, Column, Condition, Filter, OnlyForSelect, Order, RelationRef};
 pub use ops::relation::{Include, IncludeWith, Loader, Related, Unsaved};
 pub use retry::{BoxFuture, RetryPolicy, transaction};
 pub use schema::Schema;

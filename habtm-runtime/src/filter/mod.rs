@@ -34,14 +34,28 @@ use crate::value::SqlType;
 ///     .limit(10)
 ///     .skip(20);
 /// ```
-pub struct Filter<M> {
+///
+/// A filter that names its [`fields`](Self::fields) is a `Filter<M, OnlyForSelect>`: it reads
+/// part of each row, so only `select` takes it (returning `Partial` rows); `find` and the
+/// other calls that return whole rows take a `Filter<M>`, and refuse it at compile time.
+pub struct Filter<M, S = AllFields> {
     condition: Option<Node>,
     order: Vec<(usize, Direction)>,
     fields: Option<Vec<usize>>,
     limit: Option<u64>,
     skip: Option<u64>,
-    model: PhantomData<fn() -> M>,
+    model: PhantomData<fn() -> (M, S)>,
 }
+
+/// What a [`Filter`] reads of each row: every field, as `find` returns them.
+#[derive(Debug)]
+pub enum AllFields {}
+
+/// What a [`Filter`] with [`fields`](Filter::fields) reads: those fields alone, which only
+/// `select` can return (as `Partial` rows, the unread fields `None`); the name says so in the
+/// compile error of a `find` given such a filter.
+#[derive(Debug)]
+pub enum OnlyForSelect {}
 
 impl<M> Default for Filter<M> {
     fn default() -> Self {
@@ -56,7 +70,7 @@ impl<M> Default for Filter<M> {
     }
 }
 
-impl<M> Debug for Filter<M> {
+impl<M, S> Debug for Filter<M, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Filter")
             .field("condition", &self.condition)
@@ -72,6 +86,41 @@ impl<M: Model> Filter<M> {
     /// A filter that matches every row.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+impl<M: Model, S> Filter<M, S> {
+    /// The same filter, reading `T`.
+    fn reading<T>(self) -> Filter<M, T> {
+        Filter {
+            condition: self.condition,
+            order: self.order,
+            fields: self.fields,
+            limit: self.limit,
+            skip: self.skip,
+            model: PhantomData,
+        }
+    }
+
+    /// The same filter reading whole rows.
+    #[cfg(feature = "rest")]
+    pub(crate) fn without_fields(mut self) -> Self {
+        self.fields = None;
+        self
+    }
+
+    /// `Ok` unless the filter names fields, which a read of whole rows (`find` and the like,
+    /// given a filter read from JSON) cannot honour: [`Error::InvalidFilter`] naming
+    /// `select`, before anything is sent to the database.
+    pub(crate) fn whole_rows(&self, op: crate::error::Op) -> Result<()> {
+        match self.fields {
+            None => Ok(()),
+            Some(_) => Err(crate::error::Error::InvalidFilter {
+                message: format!(
+                    "{op} returns whole rows and cannot honour `fields`: call `select`, which returns the fields that were read"
+                ),
+            }),
+        }
     }
 
     /// Keeps only rows where `condition` holds (in addition to earlier conditions).
@@ -114,24 +163,29 @@ impl<M: Model> Filter<M> {
 
     /// Reads only these columns (and the id) with `select`: LoopBack's `fields`.
     #[must_use]
-    pub fn fields<T>(mut self, columns: impl IntoIterator<Item = Column<M, T>>) -> Self {
+    pub fn fields<T>(
+        self,
+        columns: impl IntoIterator<Item = Column<M, T>>,
+    ) -> Filter<M, OnlyForSelect> {
+        let mut this = self.reading::<OnlyForSelect>();
         let mut chosen = vec![M::def().id];
         chosen.extend(columns.into_iter().map(|c| c.index));
         chosen.sort_unstable();
         chosen.dedup();
-        self.fields = Some(chosen);
-        self
+        this.fields = Some(chosen);
+        this
     }
 
     /// Also reads `column` with `select`; see [`fields`](Self::fields).
     #[must_use]
-    pub fn field<T>(mut self, column: Column<M, T>) -> Self {
-        let mut chosen = self.fields.take().unwrap_or_else(|| vec![M::def().id]);
+    pub fn field<T>(self, column: Column<M, T>) -> Filter<M, OnlyForSelect> {
+        let mut this = self.reading::<OnlyForSelect>();
+        let mut chosen = this.fields.take().unwrap_or_else(|| vec![M::def().id]);
         chosen.push(column.index);
         chosen.sort_unstable();
         chosen.dedup();
-        self.fields = Some(chosen);
-        self
+        this.fields = Some(chosen);
+        this
     }
 
     /// Whether the filter names the columns to read (`fields`).

@@ -139,6 +139,7 @@ pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>>
 /// `Model::find`: the rows matching `filter`, ordered by id unless it orders them.
 pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>> {
     let op = op::<M>("find");
+    filter.whole_rows(op)?;
     let select = &statements::<M, A::Database>().select;
     let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 0);
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
@@ -162,6 +163,9 @@ where
 {
     use futures_util::StreamExt;
     let op = op::<M>("stream");
+    if let Err(error) = filter.whole_rows(op) {
+        return Box::pin(futures_util::stream::once(async move { Err(error) }));
+    }
     let select = &statements::<M, E::Database>().select;
     let mut w = SqlWriter::continuing(<E::Database as Backend>::DIALECT, select, 0);
     let mut args = <E::Database as sqlx::Database>::Arguments::default();
@@ -311,7 +315,7 @@ pub(crate) fn projection(def: &ModelDef, dialect: Dialect, mask: &[bool]) -> Str
 }
 
 /// `Model::select`: the rows matching `filter`, reading only its `fields`.
-pub async fn select<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M::Partial>> {
+pub async fn select<M: Model, A: Db, S>(db: A, filter: &Filter<M, S>) -> Result<Vec<M::Partial>> {
     let op = op::<M>("select");
     let def = M::def();
     let dialect = <A::Database as Backend>::DIALECT;

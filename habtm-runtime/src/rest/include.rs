@@ -89,6 +89,8 @@ where
             let (filter, nested) = scoped::<R::Target>(scope, asked.strings)?;
             let filter = registry.page(filter);
             let mask = filter.field_mask();
+            // The rows are read whole; the scope's fields choose what their JSON shows.
+            let filter = filter.without_fields();
             let loaded =
                 load_ids::<R, R::Owner, R::Target, _>(pool, ids.iter().collect(), filter).await?;
             let target = R::Target::def();

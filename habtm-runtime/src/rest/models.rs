@@ -276,7 +276,7 @@ async fn found<DB: Backend, M: JsonModel>(
     hide_id: bool,
 ) -> Result<Value, ApiError> {
     let found = if filter.has_fields() {
-        partials::<M>(&model::select::<M, _>(pool, filter).await?)?
+        partials::<M>(&model::select::<M, _, _>(pool, filter).await?)?
     } else {
         rows(&model::find::<M, _>(pool, filter).await?)?
     };

@@ -133,6 +133,17 @@ async fn every_operator<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
 /// LoopBack's `fields`: only those columns are read; the id always is.
 async fn fields_read_only_some_columns<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
     let (engine, parts, _) = engine(pool).await?;
+    // Calls that return whole rows refuse them (a typed filter with fields does not compile).
+    let refused = engine
+        .parts()
+        .find(pool, json(r#"{"fields": ["partNumber"]}"#))
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::InvalidFilter { message }) if message.contains("call `select`")),
+        "{refused:?}"
+    );
+    let refused = Part::find(pool, json(r#"{"fields": ["partNumber"]}"#)).await;
+    assert!(matches!(refused, Err(Error::InvalidFilter { .. })));
     let partial = engine
         .parts()
         .select(pool, json(r#"{"fields": ["partNumber"], "limit": 1}"#))

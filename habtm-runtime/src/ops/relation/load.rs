@@ -60,6 +60,7 @@ where
 {
     let rel = R::def();
     let op = rel.op("load");
+    filter.whole_rows(op)?;
     let mut out: Vec<Vec<T>> = owners.iter().map(|_| Vec::new()).collect();
     let mut positions: HashMap<&O::Id, Vec<usize>> = HashMap::with_capacity(owners.len());
     for (i, id) in owners.iter().enumerate() {

@@ -27,6 +27,7 @@ where
     /// comes back once. Whether the key exists is read from the catalog once per process.
     pub async fn find<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
+        filter.whole_rows(op)?;
         let mut conn = db.connection().await.at(op)?;
         let reads = self.reads::<A::Database>(&mut conn, op).await?;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, &reads.select, 1);
@@ -39,7 +40,7 @@ where
 
     /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`):
     /// `find`'s statement with those columns in the `SELECT` list.
-    pub async fn select<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T::Partial>> {
+    pub async fn select<A: Db, S>(&self, db: A, filter: Filter<T, S>) -> Result<Vec<T::Partial>> {
         let op = self.op("select");
         let dialect = <A::Database as Backend>::DIALECT;
         let mask = filter.field_mask();
