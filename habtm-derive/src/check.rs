@@ -118,11 +118,17 @@ fn distinct_columns(model: &Model<'_>, errors: &mut Accumulator) {
 /// Methods the derive writes on the model itself, which an accessor must not shadow.
 const MODEL_METHODS: &[&str] = &[
     "create",
+    "create_many",
     "find",
     "find_by_id",
+    "find_one",
     "select",
     "save",
     "delete_by_id",
+    "delete_where",
+    "count",
+    "exists",
+    "stream",
 ];
 
 /// Each relation has its own accessor: two `model = "Part"` need `name = "..."` on one.

@@ -2,6 +2,7 @@ use habtm::Model;
 
 #[derive(Model)]
 #[relation(has_and_belongs_to_many, model = "Part", name = "find")]
+#[relation(has_and_belongs_to_many, model = "Part", name = "count", through_table = "Counted")]
 struct Assembly {
     id: i64,
 }
