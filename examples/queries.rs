@@ -1,8 +1,9 @@
-//! Filters, LoopBack JSON filters, projections, eager loading and relation predicates, on an
-//! embedded SQLite database. Run it with `cargo run --example queries --features json`.
+//! Filters, LoopBack JSON filters, projections, eager loading (two levels too) and relation
+//! predicates, on an embedded SQLite database. Run it with
+//! `cargo run --example queries --features json`.
 
 use habtm::sqlx::sqlite::SqlitePoolOptions;
-use habtm::{Filter, Model, Schema};
+use habtm::{Filter, Loader, Model, Schema};
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[model(plural = "Assemblies")]
@@ -110,6 +111,21 @@ async fn main() -> habtm::Result<()> {
             "include parts, 2 heaviest: {} -> {numbers:?}",
             assembly.name
         );
+    }
+
+    // Two levels in one call, one statement each: every assembly's parts, and for each part
+    // the assemblies that use it.
+    let plan = Assembly::PARTS
+        .include(Filter::new().order_by(Part::PART_NUMBER))
+        .with(Part::ASSEMBLIES.include(Filter::new().order_by(Assembly::NAME)));
+    for (assembly, parts) in assemblies.iter().zip(plan.load(&pool, &assemblies).await?) {
+        for (part, users) in parts {
+            let names: Vec<&str> = users.iter().map(|a| a.name.as_str()).collect();
+            println!(
+                "include parts.assemblies: {} -> {} -> {names:?}",
+                assembly.name, part.part_number
+            );
+        }
     }
 
     // Relation predicates on the owner's own queries.
