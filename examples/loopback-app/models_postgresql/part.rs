@@ -1,0 +1,24 @@
+//! `Part`, imported from the LoopBack model definition `part.json` by `cargo habtm import`.
+
+use habtm::Model;
+use super::Assembly;
+/// The LoopBack model `Part` exposed over REST (`"public": true`), from `part.json`.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "part")]
+#[relation(
+    has_and_belongs_to_many,
+    model = "Assembly",
+    through_table = "assemblypart",
+    foreign_key = "partid",
+    key_through = "assemblyid"
+)]
+pub struct Part {
+    pub id: i32,
+    #[model(column = "partnumber")]
+    pub part_number: String,
+    pub weight: Option<f64>,
+    #[model(column = "instock")]
+    pub in_stock: Option<bool>,
+    /// LoopBack `object`, stored as its JSON text.
+    pub specs: Option<String>,
+}
