@@ -102,6 +102,7 @@ struct Property {
 }
 
 /// One hasAndBelongsToMany relation, as it becomes an attribute.
+#[derive(Clone)]
 struct Habtm {
     name: String,
     target: String,
@@ -109,6 +110,22 @@ struct Habtm {
     through_table: Option<String>,
     foreign_key: String,
     key_through: String,
+    /// Declared here by the import, not by the app: the other side of a relation that only
+    /// the target declares.
+    implied_by: Option<String>,
+}
+
+impl Habtm {
+    /// Whether `self`, declared on `owner`, is `other` (declared on `other_owner`) read from
+    /// the other end: the same join table, the keys swapped.
+    fn mirrors(&self, owner: &str, other: &Habtm, other_owner: &str) -> bool {
+        self.target == other_owner
+            && other.target == owner
+            && self.through == other.through
+            && self.through_table == other.through_table
+            && self.foreign_key == other.key_through
+            && self.key_through == other.foreign_key
+    }
 }
 
 /// Reads the app and writes the modules; see the module's documentation.
@@ -180,10 +197,21 @@ pub fn import(args: &ImportArgs) -> Result<Report> {
         .flat_map(|d| habtm_entries(d).map(|(_, r)| r))
         .filter_map(|r| r.get("through").and_then(Value::as_str).map(str::to_owned))
         .collect();
-    let mut modules = Vec::new();
+    let mut declared = Vec::new();
     for def in &definitions {
         let connector = connector_of(&def.name);
-        let relations = relations(def, &definitions, &registered, connector, &mut report)?;
+        declared.push(relations(
+            def,
+            &definitions,
+            &registered,
+            connector,
+            &mut report,
+        )?);
+    }
+    let all = implied(&definitions, declared, &mut report);
+    let mut modules = Vec::new();
+    for (def, relations) in definitions.iter().zip(all) {
+        let connector = connector_of(&def.name);
         let properties = properties(def, connector, &mut report)?;
         let module = def.name.to_snake_case();
         let file = args.out.join(format!("{module}.rs"));
@@ -273,6 +301,62 @@ fn habtm_entries(def: &Definition) -> impl Iterator<Item = (&String, &Map)> {
         .flatten()
         .filter_map(|(name, r)| r.as_object().map(|r| (name, r)))
         .filter(|(_, r)| r.get("type").and_then(Value::as_str) == Some("hasAndBelongsToMany"))
+}
+
+/// Every model's relations, with the other side of each relation that only its target
+/// declares: habtm deletes a row's links through the relations its model declares, so a
+/// `Part` deleted must know `Supplier.parts` to take its links with it. A name the model
+/// already uses is a warning instead.
+fn implied(
+    definitions: &[Definition],
+    mut all: Vec<Vec<Habtm>>,
+    report: &mut Report,
+) -> Vec<Vec<Habtm>> {
+    let owners: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
+    let mut added: Vec<(usize, Habtm)> = Vec::new();
+    for (i, relations) in all.iter().enumerate() {
+        for relation in relations.iter().filter(|r| r.target != owners[i]) {
+            let Some(t) = owners.iter().position(|o| *o == relation.target) else {
+                continue;
+            };
+            if all[t]
+                .iter()
+                .any(|back| back.mirrors(owners[t], relation, owners[i]))
+            {
+                continue;
+            }
+            let name = naming::accessor(owners[i]);
+            let taken = all[t].iter().any(|r| r.name == name)
+                || definitions[t]
+                    .json
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.keys().any(|k| naming::field(k) == name));
+            if taken {
+                report.warnings.push(format!(
+                    "{}.{}: only {} declares it, and the name `{name}` for the relation back is taken on {}: deleting a {} leaves its links in the join table",
+                    owners[i], relation.name, owners[i], owners[t], owners[t]
+                ));
+                continue;
+            }
+            added.push((
+                t,
+                Habtm {
+                    name,
+                    target: owners[i].to_owned(),
+                    through: relation.through.clone(),
+                    through_table: relation.through_table.clone(),
+                    foreign_key: relation.key_through.clone(),
+                    key_through: relation.foreign_key.clone(),
+                    implied_by: Some(format!("{}.{}", owners[i], relation.name)),
+                },
+            ));
+        }
+    }
+    for (t, relation) in added {
+        all[t].push(relation);
+    }
+    all
 }
 
 /// A connector's own setting of a definition or property: `"postgresql": {"table": ...}`.
@@ -478,6 +562,7 @@ fn relations(
             foreign_key: connector.db_name(&key("foreignKey", &def.name)),
             key_through: connector.db_name(&key("keyThrough", &target)),
             target,
+            implied_by: None,
         });
     }
     Ok(out)
@@ -577,7 +662,7 @@ fn module_text(
         Some(false) => " not exposed over REST (`\"public\": false`)",
         None => "",
     };
-    let doc = format!(
+    let mut doc = format!(
         " The LoopBack model `{}`{exposure}, from `{source}`.{}",
         def.name,
         if is_through {
@@ -586,6 +671,14 @@ fn module_text(
             ""
         }
     );
+    for relation in relations {
+        if let Some(by) = &relation.implied_by {
+            doc.push_str(&format!(
+                " `{}` is `{by}` read from this side, declared so that a deleted row takes its links with it.",
+                relation.name
+            ));
+        }
+    }
     let uses = uses.iter().map(|u| {
         let u = format_ident!("{u}");
         quote!(use super::#u;)

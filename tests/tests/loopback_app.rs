@@ -114,6 +114,24 @@ async fn loopback_database<DB: Backend>(pool: &Pool<DB>) -> Result<()> {
         );
         raw::execute(pool, &sql).await?;
     }
+    // A model with its own string id (`"idInjection": false`), and a join table named by
+    // `through` without a model of its own.
+    let sql = format!(
+        "CREATE TABLE {} ({} {text} NOT NULL PRIMARY KEY, {} {text} NOT NULL, {} {double})",
+        name("Supplier"),
+        name("code"),
+        name("name"),
+        name("rating")
+    );
+    raw::execute(pool, &sql).await?;
+    let sql = format!(
+        "CREATE TABLE {} ({} {serial}, {} {text}, {} {int})",
+        name("SupplierPart"),
+        name("id"),
+        name("supplierId"),
+        name("partId")
+    );
+    raw::execute(pool, &sql).await?;
     Ok(())
 }
 
@@ -265,7 +283,32 @@ macro_rules! drive_the_app {
                 1,
                 "the link and its quantity, in the app's join table"
             );
+            // A supplier, known by its code.
+            let acme = Supplier::create(
+                pool,
+                NewSupplier {
+                    code: "ACME".into(),
+                    name: "Acme".into(),
+                    rating: Some(4.5),
+                },
+            )
+            .await?;
+            assert_eq!(acme.parts().add_many(pool, [parts[0].id, nut.id]).await?, 2);
+            assert_eq!(
+                count(format!(
+                    "SELECT COUNT(*) FROM {} WHERE {} = 'ACME'",
+                    name("SupplierPart"),
+                    name("supplierId")
+                ))
+                .await?,
+                2
+            );
+            assert_eq!(
+                Supplier::find_by_id(pool, "ACME".to_owned()).await?,
+                Some(acme.clone())
+            );
             assert!(Part::delete_by_id(pool, parts[0].id).await?);
+            assert_eq!(acme.parts().ids(pool).await?, [nut.id]);
             assert_eq!(
                 count(format!("SELECT COUNT(*) FROM {}", name("AssemblyPart"))).await?,
                 1

@@ -2,14 +2,23 @@
 
 use habtm::Model;
 use super::Assembly;
-/// The LoopBack model `Part` exposed over REST (`"public": true`), from `part.json`.
+use super::Supplier;
+/// The LoopBack model `Part` exposed over REST (`"public": true`), from `part.json`. `suppliers` is `Supplier.parts` read from this side, declared so that a deleted row takes its links with it.
 #[derive(Debug, Clone, PartialEq, Model)]
+#[allow(clippy::duplicated_attributes)]
 #[relation(
     has_and_belongs_to_many,
     model = "Assembly",
     through_table = "AssemblyPart",
     foreign_key = "partId",
     key_through = "assemblyId"
+)]
+#[relation(
+    has_and_belongs_to_many,
+    model = "Supplier",
+    through_table = "SupplierPart",
+    foreign_key = "partId",
+    key_through = "supplierId"
 )]
 pub struct Part {
     pub id: i32,

@@ -20,3 +20,5 @@ mod note;
 pub use note::*;
 mod part;
 pub use part::*;
+mod supplier;
+pub use supplier::*;

@@ -2,8 +2,10 @@
 
 use habtm::Model;
 use super::Assembly;
-/// The LoopBack model `Part` exposed over REST (`"public": true`), from `part.json`.
+use super::Supplier;
+/// The LoopBack model `Part` exposed over REST (`"public": true`), from `part.json`. `suppliers` is `Supplier.parts` read from this side, declared so that a deleted row takes its links with it.
 #[derive(Debug, Clone, PartialEq, Model)]
+#[allow(clippy::duplicated_attributes)]
 #[model(table = "part")]
 #[relation(
     has_and_belongs_to_many,
@@ -11,6 +13,13 @@ use super::Assembly;
     through_table = "assemblypart",
     foreign_key = "partid",
     key_through = "assemblyid"
+)]
+#[relation(
+    has_and_belongs_to_many,
+    model = "Supplier",
+    through_table = "supplierpart",
+    foreign_key = "partid",
+    key_through = "supplierid"
 )]
 pub struct Part {
     pub id: i32,
