@@ -30,6 +30,14 @@ pub trait Db: Send + Sized {
     /// The connection to run the call on.
     #[doc(hidden)]
     fn connection(self) -> impl Future<Output = Result<Self::Connection, sqlx::Error>> + Send;
+
+    /// The connection to run a read on: the same as [`connection`](Self::connection) but
+    /// for a [`Replicated`](crate::Replicated) primary and replicas, whose reads go to a
+    /// replica.
+    #[doc(hidden)]
+    fn read_connection(self) -> impl Future<Output = Result<Self::Connection, sqlx::Error>> + Send {
+        self.connection()
+    }
 }
 
 impl<DB: Backend> Db for &Pool<DB> {

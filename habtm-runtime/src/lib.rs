@@ -21,6 +21,7 @@ mod json;
 mod sql;
 
 mod db;
+mod replicas;
 mod retry;
 mod run;
 
@@ -49,6 +50,7 @@ pub use dialect::Dialect;
 pub use error::{Error, Result, Retryable};
 pub use filter::{AllFields, Column, Condition, Filter, OnlyForSelect, Order, RelationRef};
 pub use ops::relation::{Include, IncludeWith, Loader, Related, Unsaved};
+pub use replicas::{ReadYourWrites, Replicated};
 pub use retry::{BoxFuture, RetryPolicy, transaction};
 pub use schema::Schema;
 pub use value::SqlType;

@@ -125,7 +125,7 @@ async fn create_on<M: Model, DB: Backend>(
 /// `Model::find_by_id`: the row with this id, if any.
 pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>> {
     let op = op::<M>("find_by_id");
-    let mut conn = db.connection().await.at(op)?;
+    let mut conn = db.read_connection().await.at(op)?;
     let sql = &statements::<M, A::Database>().find_by_id;
     let args = sql.bind(&Binds::<A::Database>::id(id))?;
     let sql = sql.text();
@@ -145,7 +145,7 @@ pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>> 
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
     filter.write_tail(&mut w, ROWS);
-    let mut conn = db.connection().await.at(op)?;
+    let mut conn = db.read_connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
     decode_all::<M, A::Database>(rows.at(op)?).at(op)
 }
@@ -329,7 +329,7 @@ pub async fn select<M: Model, A: Db, S>(db: A, filter: &Filter<M, S>) -> Result<
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
     filter.write_tail(&mut w, ROWS);
-    let mut conn = db.connection().await.at(op)?;
+    let mut conn = db.read_connection().await.at(op)?;
     let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
         .await
         .at(op)?;
@@ -341,7 +341,7 @@ pub async fn select<M: Model, A: Db, S>(db: A, filter: &Filter<M, S>) -> Result<
 
 /// Whether the row with this id exists.
 pub async fn exists<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
-    let mut conn = db.connection().await.at(op::<M>("exists"))?;
+    let mut conn = db.read_connection().await.at(op::<M>("exists"))?;
     exists_on::<M, A::Database>(&mut conn, id).await
 }
 
@@ -352,7 +352,7 @@ pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 0);
     let mut args = <A::Database as sqlx::Database>::Arguments::default();
     filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
-    let mut conn = db.connection().await.at(op)?;
+    let mut conn = db.read_connection().await.at(op)?;
     let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
         .await
         .at(op)?;

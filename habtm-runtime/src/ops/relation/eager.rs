@@ -41,7 +41,7 @@ pub trait Loader<O: Model>: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Self::Output>>> + Send {
         async move {
             let mut conn = db
-                .connection()
+                .read_connection()
                 .await
                 .context(|| format!("{}: eager loading", O::def().name))?;
             let ids = owners.iter().map(Model::id).collect();

@@ -43,7 +43,7 @@ where
     O: Model,
     T: Model,
 {
-    let mut conn = db.connection().await.at(R::def().op("load"))?;
+    let mut conn = db.read_connection().await.at(R::def().op("load"))?;
     load_on::<R, O, T, A::Database>(&mut conn, owners, &filter).await
 }
 

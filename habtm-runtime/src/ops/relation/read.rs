@@ -28,7 +28,7 @@ where
     pub async fn find<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
         filter.whole_rows(op)?;
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let reads = self.reads::<A::Database>(&mut conn, op).await?;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, &reads.select, 1);
         let mut args = self.owner_args::<A::Database>()?;
@@ -44,7 +44,7 @@ where
         let op = self.op("select");
         let dialect = <A::Database as Backend>::DIALECT;
         let mask = filter.field_mask();
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let reads = self.reads::<A::Database>(&mut conn, op).await?;
         let head = format!(
             "SELECT {}{}",
@@ -67,7 +67,7 @@ where
     /// Every linked row, ordered by id: `find`'s statement without a filter, built once.
     pub async fn all<A: Db>(&self, db: A) -> Result<Vec<T>> {
         let op = self.op("all");
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let sql = &self.reads::<A::Database>(&mut conn, op).await?.all;
         let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let rows = <A::Database as Backend>::fetch_all(&mut conn, sql.text(), args).await;
@@ -86,7 +86,7 @@ where
     /// ?` (`t."id"` in the semi-join).
     pub async fn find_by_id<A: Db>(&self, db: A, target_id: T::Id) -> Result<Option<T>> {
         let op = self.op("find_by_id");
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let sql = &self.reads::<A::Database>(&mut conn, op).await?.find_by_id;
         let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
         let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
@@ -112,7 +112,7 @@ where
     /// "assembly_id" = ? AND "part_id" = ?`.
     pub async fn exists<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("exists");
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         self.exists_on::<A::Database>(&mut conn, &target_id, op)
             .await
     }
@@ -123,7 +123,7 @@ where
     /// counts once.
     pub async fn count<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("count");
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let sql = &self.reads::<A::Database>(&mut conn, op).await?.count;
         let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
         let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
@@ -134,7 +134,7 @@ where
     /// ignored): `SELECT COUNT(*)` over `find`'s rows `AND <filter>`.
     pub async fn count_where<A: Db>(&self, db: A, filter: Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let count = &self.reads::<A::Database>(&mut conn, op).await?.count_where;
         let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
         let mut args = self.owner_args::<A::Database>()?;
@@ -161,7 +161,7 @@ where
     /// `SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? ORDER BY "part_id"`.
     pub async fn ids<A: Db>(&self, db: A) -> Result<Vec<T::Id>> {
         let op = self.op("ids");
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         self.ids_on::<A::Database>(&mut conn, op).await
     }
 }

@@ -133,7 +133,7 @@ where
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
         filter.write_tail(&mut w, JOIN_ROWS);
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
@@ -167,7 +167,7 @@ where
             .param();
         let mut args = self.owner_args::<A::Database>()?;
         filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
-        let mut conn = db.connection().await.at(op)?;
+        let mut conn = db.read_connection().await.at(op)?;
         let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
             .await
             .at(op)?;
