@@ -3,6 +3,7 @@
 //! caller asks for its own writes, on a replica that has replayed the primary's position.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,18 @@ use crate::dialect::Dialect;
 pub struct Replicated<DB: Backend> {
     primary: Pool<DB>,
     replicas: Vec<Pool<DB>>,
-    next: AtomicUsize,
+    next: Arc<AtomicUsize>,
+}
+
+impl<DB: Backend> Clone for Replicated<DB> {
+    /// The same pools, and the same turn of replicas.
+    fn clone(&self) -> Self {
+        Replicated {
+            primary: self.primary.clone(),
+            replicas: self.replicas.clone(),
+            next: Arc::clone(&self.next),
+        }
+    }
 }
 
 impl<DB: Backend> Replicated<DB> {
@@ -38,7 +50,7 @@ impl<DB: Backend> Replicated<DB> {
         Replicated {
             primary,
             replicas,
-            next: AtomicUsize::new(0),
+            next: Arc::new(AtomicUsize::new(0)),
         }
     }
 

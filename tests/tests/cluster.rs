@@ -412,6 +412,38 @@ async fn reads_go_to_the_standby_and_see_their_writes_when_asked() {
         [bolt.clone(), nut.clone()],
         "the standby did not catch up: the read went to the primary"
     );
+    // The REST API reads (GET, HEAD) on the standby and writes on the primary.
+    let app = habtm::rest::Api::replicated(db.clone())
+        .model::<Assembly>()
+        .model::<Part>()
+        .relation(Assembly::PARTS)
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{base}/Assemblies/{}/parts", engine.id))
+        .json(&serde_json::json!({"partNumber": "W-2"}))
+        .send()
+        .await
+        .expect("a POST");
+    assert_eq!(created.status(), 200, "the write went to the primary");
+    let listed: serde_json::Value = client
+        .get(format!("{base}/Assemblies/{}/parts", engine.id))
+        .send()
+        .await
+        .expect("a GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "the GET read the paused standby, which has the first part only: {listed}"
+    );
     sqlx::query("SELECT pg_wal_replay_resume()")
         .execute(&standby)
         .await
@@ -420,7 +452,7 @@ async fn reads_go_to_the_standby_and_see_their_writes_when_asked() {
         Part::count(&db.read_your_writes(), Filter::new())
             .await
             .expect("a read"),
-        2,
+        3,
         "the standby caught up"
     );
     // A write through a read's `db` would fail on the standby: writes go to the primary.

@@ -5,12 +5,13 @@
 //! applying to each parent's rows on its own).
 
 use std::collections::HashMap;
+
+use crate::replicas::Replicated;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
-use sqlx::Pool;
 
 use crate::backend::Backend;
 use crate::def::{JsonModel, Model, Relation};
@@ -54,7 +55,7 @@ impl Include {
 trait Loader<DB: Backend>: Send + Sync {
     fn load<'a>(
         &'a self,
-        pool: &'a Pool<DB>,
+        pool: &'a Replicated<DB>,
         parents: &'a [Value],
         scope: Option<&'a Value>,
         asked: &'a Include,
@@ -73,7 +74,7 @@ where
 {
     fn load<'a>(
         &'a self,
-        pool: &'a Pool<DB>,
+        pool: &'a Replicated<DB>,
         parents: &'a [Value],
         scope: Option<&'a Value>,
         asked: &'a Include,
@@ -275,7 +276,7 @@ fn wanted(spec: &Value, out: &mut Vec<Wanted>) -> Result<(), ApiError> {
 /// relation for all the rows.
 pub(super) async fn include_in<DB: Backend>(
     registry: &Registry<DB>,
-    pool: &Pool<DB>,
+    pool: &Replicated<DB>,
     model: &'static str,
     rows: &mut [&mut Map<String, Value>],
     include: &Include,
@@ -329,7 +330,7 @@ pub(super) async fn include_in<DB: Backend>(
 /// `rows` (a JSON array of `M`'s objects) with `include`'s relations added to each.
 pub(super) async fn with_includes<DB: Backend, M: JsonModel>(
     registry: &Registry<DB>,
-    pool: &Pool<DB>,
+    pool: &Replicated<DB>,
     mut rows: Value,
     include: Option<&Include>,
 ) -> Result<Value, ApiError> {

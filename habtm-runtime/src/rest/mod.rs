@@ -29,13 +29,14 @@ mod openapi;
 mod relations;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use sqlx::Pool;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin};
 
 use crate::backend::Backend;
 use crate::def::{JsonModel, Relation};
 use crate::filter::RelationRef;
+use crate::replicas::Replicated;
 
 pub use access::{AccessRequest, AccessType, Decision};
 pub use error::ApiError;
@@ -49,10 +50,46 @@ pub use tower_http::cors::CorsLayer;
 /// The largest request body accepted, unless [`Api::body_limit`] says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
+/// What the handlers run on: reads (`GET`, `HEAD`) on the replicas, if any, in turn; writes,
+/// and every read of a request that writes, on the primary.
+#[derive(Debug)]
+#[doc(hidden)]
+pub struct Pools<DB: Backend> {
+    reads: Replicated<DB>,
+    writes: Replicated<DB>,
+}
+
+impl<DB: Backend> Clone for Pools<DB> {
+    fn clone(&self) -> Self {
+        Pools {
+            reads: self.reads.clone(),
+            writes: self.writes.clone(),
+        }
+    }
+}
+
+/// The state of a handler that reads only.
+pub(crate) struct Reads<DB: Backend>(pub(crate) Replicated<DB>);
+
+/// The state of a handler that writes: the primary alone.
+pub(crate) struct Writes<DB: Backend>(pub(crate) Replicated<DB>);
+
+impl<DB: Backend> FromRef<Pools<DB>> for Reads<DB> {
+    fn from_ref(pools: &Pools<DB>) -> Self {
+        Reads(pools.reads.clone())
+    }
+}
+
+impl<DB: Backend> FromRef<Pools<DB>> for Writes<DB> {
+    fn from_ref(pools: &Pools<DB>) -> Self {
+        Writes(pools.writes.clone())
+    }
+}
+
 /// Builds the router of a set of models and relations.
 pub struct Api<DB: Backend> {
-    pool: Pool<DB>,
-    router: Router<Pool<DB>>,
+    pools: Pools<DB>,
+    router: Router<Pools<DB>>,
     document: openapi::Document,
     body_limit: usize,
     cors: Option<CorsLayer>,
@@ -74,8 +111,15 @@ pub fn loopback_cors() -> CorsLayer {
 impl<DB: Backend> Api<DB> {
     /// No routes yet; every route will run on `pool`.
     pub fn new(pool: Pool<DB>) -> Self {
+        Self::replicated(Replicated::new(pool, Vec::new()))
+    }
+
+    /// No routes yet; `GET` and `HEAD` requests will read on `db`'s replicas, in turn, and
+    /// every other request will run on its primary (its reads included).
+    pub fn replicated(db: Replicated<DB>) -> Self {
+        let writes = Replicated::new(db.primary().clone(), Vec::new());
         Api {
-            pool,
+            pools: Pools { reads: db, writes },
             router: Router::new(),
             document: openapi::Document::default(),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -212,7 +256,7 @@ impl<DB: Backend> Api<DB> {
         includes.policy = self.shared.clone();
         // The explorer at `/explorer/` lists and runs every operation of the document it
         // serves at `/explorer/openapi.json`; its assets are built in.
-        let explorer: Router<Pool<DB>> = utoipa_swagger_ui::SwaggerUi::new("/explorer")
+        let explorer: Router<Pools<DB>> = utoipa_swagger_ui::SwaggerUi::new("/explorer")
             .external_url_unchecked("/explorer/openapi.json", document)
             .into();
         // `/explorer` moves to `/explorer/` for good, as LoopBack answers it (a 301).
@@ -232,7 +276,7 @@ impl<DB: Backend> Api<DB> {
             .layer(axum::Extension(Includes::new(includes)))
             .layer(axum::middleware::map_response(error::loopback_body))
             .layer(DefaultBodyLimit::max(self.body_limit))
-            .with_state(self.pool);
+            .with_state(self.pools);
         match self.cors {
             Some(cors) => router.layer(cors),
             None => router,

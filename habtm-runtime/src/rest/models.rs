@@ -8,14 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
-use sqlx::Pool;
 
 use crate::backend::Backend;
 use crate::def::{JsonModel, ModelDef};
 use crate::filter::Filter;
 use crate::ops::model;
 
-use super::Includes;
 use super::access::Guard;
 use super::body::{
     Asked, Asking, QueryPairs, body_json, column_values, json_of, key_json, new_of, object,
@@ -24,6 +22,8 @@ use super::body::{
 use super::error::{ApiError, Reply, ok};
 use super::include::{Include, with_includes};
 use super::openapi::{Answer, Body, Document, Operation, Query as In};
+use super::{Includes, Pools, Reads, Writes};
+use crate::replicas::Replicated;
 
 type Params = Query<QueryPairs>;
 
@@ -33,10 +33,10 @@ type Params = Query<QueryPairs>;
 /// (`?filter=` with `fields`), exists (and HEAD), replaceById (PUT, POST `/{id}/replace`),
 /// patchAttributes (PATCH) and deleteById.
 pub(super) fn routes<DB: Backend, M: JsonModel>(
-    router: Router<Pool<DB>>,
+    router: Router<Pools<DB>>,
     document: &mut Document,
     guard: Guard,
-) -> Router<Pool<DB>> {
+) -> Router<Pools<DB>> {
     let def = M::def();
     document.schema::<DB>(def);
     let base = format!("/{}", def.plural);
@@ -269,7 +269,7 @@ fn unknown<M: JsonModel>(id: &M::Id) -> ApiError {
 /// The rows `filter` finds (only its `fields` if it names any) as a JSON array, with what
 /// `include` names added to each.
 async fn found<DB: Backend, M: JsonModel>(
-    pool: &Pool<DB>,
+    pool: &Replicated<DB>,
     includes: &Includes<DB>,
     filter: &Filter<M>,
     include: Option<&Include>,
@@ -295,7 +295,7 @@ fn first(found: Value) -> Option<Value> {
 /// `GET /Assemblies?filter=`: the rows matching the filter, only its `fields` if it names any,
 /// with what it includes.
 async fn find<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Extension(includes): Extension<Includes<DB>>,
     Asking(Asked {
         filter,
@@ -308,7 +308,10 @@ async fn find<DB: Backend, M: JsonModel>(
 }
 
 /// `POST /Assemblies`: creates the row of an object, or the rows of an array (all or none).
-async fn create<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, body: Bytes) -> Reply {
+async fn create<DB: Backend, M: JsonModel>(
+    State(Writes(pool)): State<Writes<DB>>,
+    body: Bytes,
+) -> Reply {
     match body_json(&body)? {
         Value::Array(items) => {
             let news = items
@@ -327,7 +330,10 @@ async fn create<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, body: B
 }
 
 /// `GET /Assemblies/count?where=`: `{"count": n}`.
-async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q): Params) -> Reply {
+async fn count<DB: Backend, M: JsonModel>(
+    State(Reads(pool)): State<Reads<DB>>,
+    Query(q): Params,
+) -> Reply {
     let filter = where_of::<M>(&q)?;
     ok(json!({"count": model::count::<M, _>(&pool, &filter).await?}))
 }
@@ -335,7 +341,7 @@ async fn count<DB: Backend, M: JsonModel>(State(pool): State<Pool<DB>>, Query(q)
 /// `GET /Assemblies/{id}?filter=`: the row, only the filter's `fields` if it names any, with
 /// what it includes.
 async fn find_by_id<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Extension(includes): Extension<Includes<DB>>,
     Path(id): Path<String>,
     Asking(Asked {
@@ -354,7 +360,7 @@ async fn find_by_id<DB: Backend, M: JsonModel>(
 
 /// `GET /Assemblies/findOne?filter=`: the first row matching, or a 404.
 async fn find_one<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Extension(includes): Extension<Includes<DB>>,
     Asking(Asked {
         filter,
@@ -393,7 +399,7 @@ fn is_unique_violation(error: &crate::error::Error) -> bool {
 /// Runs `write` (the update of an upsert, `None` when there is no row to update) and creates
 /// the row when it answers `None`. When another request created a row with that id in
 /// between (a unique violation), the update runs once more, and finds it.
-async fn upsert<DB, M, W, F>(pool: &Pool<DB>, body: &Map<String, Value>, write: W) -> Reply
+async fn upsert<DB, M, W, F>(pool: &Replicated<DB>, body: &Map<String, Value>, write: W) -> Reply
 where
     DB: Backend,
     M: JsonModel,
@@ -417,7 +423,7 @@ where
 /// `PUT /Assemblies`, `POST /Assemblies/replaceOrCreate`: replaces the row whose id the body
 /// names, or creates one (with the body's id, where ids are not generated).
 async fn replace_or_create<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     body: Bytes,
 ) -> Reply {
     let body = object(body_json(&body)?)?;
@@ -447,7 +453,7 @@ async fn replace_or_create<DB: Backend, M: JsonModel>(
 
 /// `PATCH /Assemblies`: patches the row whose id the body names, or creates one.
 async fn patch_or_create<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     body: Bytes,
 ) -> Reply {
     let body = object(body_json(&body)?)?;
@@ -468,13 +474,17 @@ async fn patch_or_create<DB: Backend, M: JsonModel>(
 /// `POST /Assemblies/upsertWithWhere?where=`: patches the one row matching, creates one when
 /// none does; a 400 when more than one does.
 async fn upsert_with_where<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Query(q): Params,
     body: Bytes,
 ) -> Reply {
     let filter = where_of::<M>(&q)?.limit(2);
     let body = object(body_json(&body)?)?;
-    let mut tx = pool.begin().await.map_err(crate::error::Error::from)?;
+    let mut tx = pool
+        .primary()
+        .begin()
+        .await
+        .map_err(crate::error::Error::from)?;
     let mut found = model::find::<M, _>(&mut tx, &filter).await?;
     let row = match found.len() {
         0 => model::create::<M, _>(&mut tx, new_of::<M>(body)?).await?,
@@ -503,7 +513,7 @@ async fn upsert_with_where<DB: Backend, M: JsonModel>(
 /// `POST /Assemblies/update?where=`: sets the body's properties on every row matching, in
 /// one `UPDATE`: `{"count": n}`.
 async fn update_all<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Query(q): Params,
     body: Bytes,
 ) -> Reply {
@@ -519,7 +529,7 @@ async fn update_all<DB: Backend, M: JsonModel>(
 
 /// `PUT /Assemblies/{id}`: replaces every property; the id is the path's.
 async fn replace<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
@@ -540,7 +550,7 @@ async fn replace<DB: Backend, M: JsonModel>(
 
 /// `PATCH /Assemblies/{id}`: the stored row with the body's properties laid over it.
 async fn update<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
@@ -558,7 +568,7 @@ async fn update<DB: Backend, M: JsonModel>(
 
 /// `DELETE /Assemblies/{id}`: `{"count": 0 or 1}`.
 async fn delete<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(id): Path<String>,
 ) -> Reply {
     let id = parse_id::<M>(&id)?;
@@ -568,7 +578,7 @@ async fn delete<DB: Backend, M: JsonModel>(
 
 /// `GET /Assemblies/{id}/exists`: `{"exists": bool}`.
 async fn exists<DB: Backend, M: JsonModel>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Path(id): Path<String>,
 ) -> Reply {
     let id = parse_id::<M>(&id)?;

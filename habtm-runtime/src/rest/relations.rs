@@ -10,7 +10,6 @@ use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, put};
 use serde_json::{Map, Value, json};
-use sqlx::Pool;
 
 use crate::backend::Backend;
 use crate::def::{JsonModel, Model, Relation};
@@ -18,7 +17,6 @@ use crate::filter::Filter;
 use crate::ops::model;
 use crate::ops::relation::Related;
 
-use super::Includes;
 use super::access::Guard;
 use super::body::{
     Asked, Asking, QueryPairs, body_json, json_key, json_of, key_json, new_of, object, parse_id,
@@ -27,6 +25,8 @@ use super::body::{
 use super::error::{ApiError, Reply, no_content, ok};
 use super::include::with_includes;
 use super::openapi::{Answer, Body, Document, Operation, Query as In};
+use super::{Includes, Pools, Reads, Writes};
+use crate::replicas::Replicated;
 
 type Params = Query<QueryPairs>;
 type Pair = Path<(String, String)>;
@@ -34,10 +34,10 @@ type Pair = Path<(String, String)>;
 /// Adds the routes of relation `R` to `router` and documents them: list, create, delete all,
 /// count, find/update/destroy by `fk`, and link/unlink/exists under `rel/{fk}`.
 pub(super) fn routes<DB, R, O, T>(
-    router: Router<Pool<DB>>,
+    router: Router<Pools<DB>>,
     document: &mut Document,
     guard: Guard,
-) -> Router<Pool<DB>>
+) -> Router<Pools<DB>>
 where
     DB: Backend,
     R: Relation<Owner = O, Target = T>,
@@ -210,7 +210,7 @@ where
 
 /// The related rows of the owner with id `id`, which must exist (else a 404).
 async fn owner<DB: Backend, R: JsonRelation>(
-    pool: &Pool<DB>,
+    pool: &Replicated<DB>,
     id: &str,
 ) -> Result<Related<R>, ApiError> {
     let id = parse_id::<R::Owner>(id)?;
@@ -222,7 +222,7 @@ async fn owner<DB: Backend, R: JsonRelation>(
 
 /// The owner's related rows and the `fk` of the path.
 async fn pair<DB: Backend, R: JsonRelation>(
-    pool: &Pool<DB>,
+    pool: &Replicated<DB>,
     (id, fk): (String, String),
 ) -> Result<(Related<R>, <R::Target as Model>::Id), ApiError> {
     let fk = parse_id::<R::Target>(&fk)?;
@@ -253,7 +253,7 @@ fn unlinked<R: JsonRelation>(
 
 /// `GET /Assemblies/{id}/parts?filter=`, with what the filter includes of each part.
 async fn find<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Extension(includes): Extension<Includes<DB>>,
     Path(id): Path<String>,
     Asking(Asked {
@@ -276,7 +276,7 @@ async fn find<DB: Backend, R: JsonRelation>(
 /// `POST /Assemblies/{id}/parts`: creates and links the part of an object, or the parts of an
 /// array (all or none).
 async fn create<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
@@ -298,7 +298,7 @@ async fn create<DB: Backend, R: JsonRelation>(
 
 /// `DELETE /Assemblies/{id}/parts`: unlinks every part.
 async fn clear<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(id): Path<String>,
 ) -> Reply {
     owner::<DB, R>(&pool, &id).await?.clear(&pool).await?;
@@ -307,7 +307,7 @@ async fn clear<DB: Backend, R: JsonRelation>(
 
 /// `GET /Assemblies/{id}/parts/count?where=`.
 async fn count<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
@@ -318,7 +318,7 @@ async fn count<DB: Backend, R: JsonRelation>(
 
 /// `GET /Assemblies/{id}/parts/{fk}`: the part, if linked.
 async fn find_by_id<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Extension(includes): Extension<Includes<DB>>,
     Path(p): Pair,
     Asking(Asked {
@@ -343,7 +343,7 @@ async fn find_by_id<DB: Backend, R: JsonRelation>(
 
 /// `PUT /Assemblies/{id}/parts/{fk}`: the linked part with the body's properties laid over it.
 async fn update_by_id<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(p): Pair,
     body: Bytes,
 ) -> Reply {
@@ -361,7 +361,7 @@ async fn update_by_id<DB: Backend, R: JsonRelation>(
 
 /// `DELETE /Assemblies/{id}/parts/{fk}`: deletes the linked part and its links.
 async fn destroy<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(p): Pair,
 ) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
@@ -374,7 +374,7 @@ async fn destroy<DB: Backend, R: JsonRelation>(
 
 /// `DELETE /Assemblies/{id}/parts/rel/{fk}`: unlinks, linked or not.
 async fn unlink<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Writes(pool)): State<Writes<DB>>,
     Path(p): Pair,
 ) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
@@ -384,7 +384,7 @@ async fn unlink<DB: Backend, R: JsonRelation>(
 
 /// `HEAD /Assemblies/{id}/parts/rel/{fk}`: 200 if linked, 404 if not.
 async fn linked<DB: Backend, R: JsonRelation>(
-    State(pool): State<Pool<DB>>,
+    State(Reads(pool)): State<Reads<DB>>,
     Path(p): Pair,
 ) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
@@ -407,24 +407,27 @@ impl<R: Relation<Owner: JsonModel, Target: JsonModel>> JsonRelation for R {}
 #[doc(hidden)]
 pub trait LinkRoute<DB: Backend>: Sized {
     /// The handler of `PUT .../rel/{fk}` for relation `R`.
-    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pool<DB>>;
+    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pools<DB>>;
 }
 
 impl<DB: Backend> LinkRoute<DB> for () {
-    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pool<DB>> {
+    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pools<DB>> {
         put(link::<DB, R>)
     }
 }
 
 impl<DB: Backend, X: JsonModel> LinkRoute<DB> for X {
-    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pool<DB>> {
+    fn link_route<R: JsonRelation<Link = Self>>() -> MethodRouter<Pools<DB>> {
         put(link_with::<DB, R, X>)
     }
 }
 
 /// `PUT /Assemblies/{id}/parts/rel/{fk}` on a plain join table: links, and answers with the
 /// pair's keys.
-async fn link<DB: Backend, R: JsonRelation>(State(pool): State<Pool<DB>>, Path(p): Pair) -> Reply {
+async fn link<DB: Backend, R: JsonRelation>(
+    State(Writes(pool)): State<Writes<DB>>,
+    Path(p): Pair,
+) -> Reply {
     let (related, fk) = pair::<DB, R>(&pool, p).await?;
     related.add(&pool, fk.clone()).await?;
     let rel = R::def();
@@ -442,7 +445,11 @@ async fn link<DB: Backend, R: JsonRelation>(State(pool): State<Pool<DB>>, Path(p
 
 /// `PUT /Kits/{id}/components/rel/{fk}` with a join model `X`: links with the body as the
 /// join row's data (its keys may be left out), and answers with the join row.
-async fn link_with<DB, R, X>(State(pool): State<Pool<DB>>, Path(p): Pair, body: Bytes) -> Reply
+async fn link_with<DB, R, X>(
+    State(Writes(pool)): State<Writes<DB>>,
+    Path(p): Pair,
+    body: Bytes,
+) -> Reply
 where
     DB: Backend,
     R: JsonRelation<Link = X>,
