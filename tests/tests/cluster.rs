@@ -84,6 +84,19 @@ fn count_retries() {
     });
 }
 
+/// The Galera tests take turns: one of them stops a node.
+static CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `bash .ci/cluster <command> <node>`.
+fn cluster(command: &str, node: usize) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/cluster");
+    let status = std::process::Command::new("bash")
+        .args([script, command, &node.to_string()])
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "bash .ci/cluster {command} {node}");
+}
+
 /// A new database on the cluster, and a pool on each node: reads on them wait until the node
 /// has applied every write committed anywhere before (`wsrep_sync_wait`).
 async fn galera(case: &str) -> Option<Vec<MySqlPool>> {
@@ -219,6 +232,7 @@ async fn fill(
 /// every node, and nothing else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn galera_disjoint_writers_on_three_nodes_lose_nothing() {
+    let _turn = CLUSTER.lock().await;
     let Some(pools) = galera("disjoint").await else {
         return;
     };
@@ -294,6 +308,7 @@ async fn contended(pools: &[MySqlPool], nodes: usize, calls_each: usize) -> (f64
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn galera_contended_writers_keep_every_invariant() {
+    let _turn = CLUSTER.lock().await;
     count_retries();
     let mut figures = Vec::new();
     for nodes in [1, 2, 3] {
@@ -309,6 +324,111 @@ async fn galera_contended_writers_keep_every_invariant() {
         "Galera, 6 writers on the same 2 assemblies and 12 parts:\n  {}",
         figures.join("\n  ")
     );
+}
+
+/// A node killed while a writer on each node adds and removes its own links: the writers on
+/// the other nodes go on, every call of the lost node's writer either happened whole or not
+/// at all, and the node, started again, holds the same links as the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn galera_a_node_lost_mid_run_leaves_nothing_partial() {
+    let _turn = CLUSTER.lock().await;
+    let Some(pools) = galera("lost").await else {
+        return;
+    };
+    let (assemblies, parts) = fill(&pools[0], 3, 30).await.expect("rows");
+    // Writer t, on node t, owns assembly t and parts 10t..10t+10; its calls alternate an
+    // add_many of a window of its parts and a remove_many of the window before.
+    let states = |t: usize, calls: usize| -> Vec<BTreeSet<i64>> {
+        let mut state = BTreeSet::new();
+        let mut out = vec![state.clone()];
+        for call in 0..calls {
+            let window: Vec<i64> = (0..4).map(|k| parts[t * 10 + (call + k) % 10]).collect();
+            if call % 2 == 0 {
+                state.extend(window);
+            } else {
+                for id in window {
+                    state.remove(&id);
+                }
+            }
+            out.push(state.clone());
+        }
+        out
+    };
+    const CALLS: usize = 60;
+    let writers = (0..3).map(|t| {
+        let pool = pools[t].clone();
+        let owner = Assembly::parts_of(assemblies[t]);
+        let parts = parts.clone();
+        async move {
+            let mut done = 0;
+            for call in 0..CALLS {
+                let window: Vec<i64> = (0..4).map(|k| parts[t * 10 + (call + k) % 10]).collect();
+                let outcome = if call % 2 == 0 {
+                    owner.add_many(&pool, window).await.map(drop)
+                } else {
+                    owner.remove_many(&pool, window).await.map(drop)
+                };
+                match outcome {
+                    Ok(()) => done += 1,
+                    // The lost node: its connection fails, which the caller sees as a
+                    // database error; the call may or may not have committed.
+                    Err(Error::Database { .. }) if t == 2 => return (done, true),
+                    Err(error) => panic!("writer {t}: {error}"),
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (done, false)
+        }
+    });
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        tokio::task::spawn_blocking(|| cluster("kill-node", 3))
+            .await
+            .expect("killed");
+    };
+    let (outcomes, ()) = tokio::join!(join_all(writers), killer);
+    for (t, (done, failed)) in outcomes.iter().enumerate().take(2) {
+        assert_eq!(
+            (*done, *failed),
+            (CALLS, false),
+            "writer {t} on a live node went on"
+        );
+    }
+    let survivors = &pools[..2];
+    let links = consistent(survivors).await.expect("read back");
+    let of = |t: usize| -> BTreeSet<i64> {
+        links
+            .iter()
+            .filter(|(a, _)| *a == assemblies[t])
+            .map(|(_, p)| *p)
+            .collect()
+    };
+    for t in 0..2 {
+        assert_eq!(
+            of(t),
+            states(t, CALLS)[CALLS],
+            "writer {t}'s links, all of them"
+        );
+    }
+    // The lost writer's links are the state after its last answered call, or after the one
+    // that was under way (committed, its answer lost): never a part of a call.
+    let (done, failed) = outcomes[2];
+    assert!(
+        failed,
+        "the node was lost while its writer ran ({done} calls answered)"
+    );
+    let lost = states(2, CALLS);
+    assert!(
+        of(2) == lost[done] || of(2) == lost[(done + 1).min(CALLS)],
+        "after {done} answered calls the links are those of a whole number of calls: {:?}",
+        of(2)
+    );
+    tokio::task::spawn_blocking(|| cluster("start-node", 3))
+        .await
+        .expect("started");
+    consistent(&pools)
+        .await
+        .expect("the restarted node caught up");
 }
 
 /// Reads through `Replicated` go to the standby, and `read_your_writes` waits for it or reads
