@@ -24,6 +24,7 @@ mod db;
 mod replicas;
 mod retry;
 mod run;
+mod trace;
 
 // What models and relations are, and their fixed statements.
 mod def;

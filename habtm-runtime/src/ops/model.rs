@@ -99,13 +99,16 @@ pub(crate) async fn insert_on<M: Model, DB: Backend>(
 /// on MySQL an `INSERT` and a `SELECT` in one transaction.
 pub async fn create<M: Model, A: Db>(db: A, new: M::New) -> Result<M> {
     let op = op::<M>("create");
-    let mut conn = db.connection().await.at(op)?;
-    retrying!(
-        A::Database,
-        conn,
-        op,
-        create_on::<M, A::Database>(&mut conn, &new, op).await
-    )
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            create_on::<M, A::Database>(&mut conn, &new, op).await
+        )
+    })
+    .await
 }
 
 async fn create_on<M: Model, DB: Backend>(
@@ -125,29 +128,35 @@ async fn create_on<M: Model, DB: Backend>(
 /// `Model::find_by_id`: the row with this id, if any.
 pub async fn find_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<Option<M>> {
     let op = op::<M>("find_by_id");
-    let mut conn = db.read_connection().await.at(op)?;
-    let sql = &statements::<M, A::Database>().find_by_id;
-    let args = sql.bind(&Binds::<A::Database>::id(id))?;
-    let sql = sql.text();
-    let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
-    row.at(op)?
-        .map(|row| M::decode::<A::Database>(&row, 0))
-        .transpose()
-        .at(op)
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.read_connection().await.at(op)?;
+        let sql = &statements::<M, A::Database>().find_by_id;
+        let args = sql.bind(&Binds::<A::Database>::id(id))?;
+        let sql = sql.text();
+        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql, args).await;
+        row.at(op)?
+            .map(|row| M::decode::<A::Database>(&row, 0))
+            .transpose()
+            .at(op)
+    })
+    .await
 }
 
 /// `Model::find`: the rows matching `filter`, ordered by id unless it orders them.
 pub async fn find<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<Vec<M>> {
     let op = op::<M>("find");
-    filter.whole_rows(op)?;
-    let select = &statements::<M, A::Database>().select;
-    let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 0);
-    let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
-    filter.write_tail(&mut w, ROWS);
-    let mut conn = db.read_connection().await.at(op)?;
-    let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
-    decode_all::<M, A::Database>(rows.at(op)?).at(op)
+    crate::trace::traced::<A::Database, _>(op, async move {
+        filter.whole_rows(op)?;
+        let select = &statements::<M, A::Database>().select;
+        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, select, 0);
+        let mut args = <A::Database as sqlx::Database>::Arguments::default();
+        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
+        filter.write_tail(&mut w, ROWS);
+        let mut conn = db.read_connection().await.at(op)?;
+        let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
+        decode_all::<M, A::Database>(rows.at(op)?).at(op)
+    })
+    .await
 }
 
 /// `Model::stream`: the rows matching `filter` as they arrive, decoded one by one, on the one
@@ -192,29 +201,32 @@ where
 /// `UPDATE`.
 pub async fn save<M: Model, A: Db>(db: A, model: &M) -> Result<()> {
     let op = op::<M>("save");
-    let mut conn = db.connection().await.at(op)?;
-    let sql = &statements::<M, A::Database>().update;
-    let changed = retrying!(
-        A::Database,
-        conn,
-        op,
-        async {
-            let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-                model
-                    .bind_columns::<A::Database>(args)
-                    .map_err(Error::encode)
-            };
-            let args = sql.bind(&Binds::<A::Database>::id(model.id()).columns(&columns))?;
-            <A::Database as Backend>::execute(&mut conn, sql.text(), args)
-                .await
-                .at(op)
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.connection().await.at(op)?;
+        let sql = &statements::<M, A::Database>().update;
+        let changed = retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                    model
+                        .bind_columns::<A::Database>(args)
+                        .map_err(Error::encode)
+                };
+                let args = sql.bind(&Binds::<A::Database>::id(model.id()).columns(&columns))?;
+                <A::Database as Backend>::execute(&mut conn, sql.text(), args)
+                    .await
+                    .at(op)
+            }
+            .await
+        )?;
+        if changed == 0 {
+            return Err(Error::not_found(M::def().name, model.id()));
         }
-        .await
-    )?;
-    if changed == 0 {
-        return Err(Error::not_found(M::def().name, model.id()));
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// `Model::delete_by_id`: deletes the row and its links in every relation the model declares,
@@ -222,19 +234,22 @@ pub async fn save<M: Model, A: Db>(db: A, model: &M) -> Result<()> {
 /// row was deleted.
 pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
     let op = op::<M>("delete_by_id");
-    let mut conn = db.connection().await.at(op)?;
-    retrying!(
-        A::Database,
-        conn,
-        op,
-        async {
-            let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
-            let deleted = delete_on::<M, A::Database>(&mut tx, id, op).await?;
-            tx.commit().await.at(op)?;
-            Ok(deleted)
-        }
-        .await
-    )
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
+                let deleted = delete_on::<M, A::Database>(&mut tx, id, op).await?;
+                tx.commit().await.at(op)?;
+                Ok(deleted)
+            }
+            .await
+        )
+    })
+    .await
 }
 
 /// `Model::delete_where`: deletes every row matching `filter` and their links in every
@@ -242,30 +257,36 @@ pub async fn delete_by_id<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
 /// locked before its links and itself are deleted. Returns how many rows were deleted.
 pub async fn delete_where<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     let op = op::<M>("delete_where");
-    let mut conn = db.connection().await.at(op)?;
-    retrying!(
-        A::Database,
-        conn,
-        op,
-        async {
-            let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
-            let rows = find::<M, _>(&mut tx, filter).await?;
-            let mut deleted = 0;
-            for row in &rows {
-                if delete_on::<M, A::Database>(&mut tx, row.id(), op).await? {
-                    deleted += 1;
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
+                let rows = find::<M, _>(&mut tx, filter).await?;
+                let mut deleted = 0;
+                for row in &rows {
+                    if delete_on::<M, A::Database>(&mut tx, row.id(), op).await? {
+                        deleted += 1;
+                    }
                 }
+                tx.commit().await.at(op)?;
+                Ok(deleted)
             }
-            tx.commit().await.at(op)?;
-            Ok(deleted)
-        }
-        .await
-    )
+            .await
+        )
+    })
+    .await
 }
 
 /// `Model::find_one`: the first row matching `filter` (its order and skip honoured).
 pub async fn find_one<M: Model, A: Db>(db: A, filter: Filter<M>) -> Result<Option<M>> {
-    Ok(find::<M, A>(db, &filter.limit(1)).await?.into_iter().next())
+    crate::trace::traced::<A::Database, _>(op::<M>("find_one"), async move {
+        Ok(find::<M, A>(db, &filter.limit(1)).await?.into_iter().next())
+    })
+    .await
 }
 
 /// Deletes the row with this id and its links, inside the caller's transaction: locks the row
@@ -317,46 +338,56 @@ pub(crate) fn projection(def: &ModelDef, dialect: Dialect, mask: &[bool]) -> Str
 /// `Model::select`: the rows matching `filter`, reading only its `fields`.
 pub async fn select<M: Model, A: Db, S>(db: A, filter: &Filter<M, S>) -> Result<Vec<M::Partial>> {
     let op = op::<M>("select");
-    let def = M::def();
-    let dialect = <A::Database as Backend>::DIALECT;
-    let mask = filter.field_mask();
-    let mut w = SqlWriter::new(dialect);
-    w.push("SELECT ")
-        .push(&projection(def, dialect, &mask))
-        .push(" FROM ")
-        .ident(def.table)
-        .push(" AS t");
-    let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
-    filter.write_tail(&mut w, ROWS);
-    let mut conn = db.read_connection().await.at(op)?;
-    let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
-        .await
-        .at(op)?;
-    rows.iter()
-        .map(|row| M::decode_partial::<A::Database>(row, 0, &mask))
-        .collect::<Result<_, _>>()
-        .at(op)
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let def = M::def();
+        let dialect = <A::Database as Backend>::DIALECT;
+        let mask = filter.field_mask();
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ")
+            .push(&projection(def, dialect, &mask))
+            .push(" FROM ")
+            .ident(def.table)
+            .push(" AS t");
+        let mut args = <A::Database as sqlx::Database>::Arguments::default();
+        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
+        filter.write_tail(&mut w, ROWS);
+        let mut conn = db.read_connection().await.at(op)?;
+        let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
+            .await
+            .at(op)?;
+        rows.iter()
+            .map(|row| M::decode_partial::<A::Database>(row, 0, &mask))
+            .collect::<Result<_, _>>()
+            .at(op)
+    })
+    .await
 }
 
 /// Whether the row with this id exists.
 pub async fn exists<M: Model, A: Db>(db: A, id: &M::Id) -> Result<bool> {
-    let mut conn = db.read_connection().await.at(op::<M>("exists"))?;
-    exists_on::<M, A::Database>(&mut conn, id).await
+    let op = op::<M>("exists");
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.read_connection().await.at(op)?;
+        exists_on::<M, A::Database>(&mut conn, id).await
+    })
+    .await
 }
 
 /// How many rows match `filter`'s conditions.
 pub async fn count<M: Model, A: Db>(db: A, filter: &Filter<M>) -> Result<u64> {
     let op = op::<M>("count");
-    let count = &statements::<M, A::Database>().count;
-    let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 0);
-    let mut args = <A::Database as sqlx::Database>::Arguments::default();
-    filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
-    let mut conn = db.read_connection().await.at(op)?;
-    let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
-        .await
-        .at(op)?;
-    crate::ops::relation::count_of::<A::Database>(row, op)
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let count = &statements::<M, A::Database>().count;
+        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 0);
+        let mut args = <A::Database as sqlx::Database>::Arguments::default();
+        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " WHERE ")?;
+        let mut conn = db.read_connection().await.at(op)?;
+        let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
+            .await
+            .at(op)?;
+        crate::ops::relation::count_of::<A::Database>(row, op)
+    })
+    .await
 }
 
 /// Values of some columns, each with its column's index.
@@ -403,13 +434,16 @@ pub(crate) async fn update_where<M: Model, A: Db>(
 /// `SELECT` in one transaction.
 pub async fn update<M: Model, A: Db>(db: A, id: &M::Id, new: &M::New) -> Result<Option<M>> {
     let op = op::<M>("update");
-    let mut conn = db.connection().await.at(op)?;
-    retrying!(
-        A::Database,
-        conn,
-        op,
-        update_on::<M, A::Database>(&mut conn, id, new, op).await
-    )
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            update_on::<M, A::Database>(&mut conn, id, new, op).await
+        )
+    })
+    .await
 }
 
 async fn update_on<M: Model, DB: Backend>(
@@ -449,20 +483,23 @@ async fn update_on<M: Model, DB: Backend>(
 /// Inserts every row of `news` in one transaction: all or none. Returns them as stored.
 pub async fn create_many<M: Model, A: Db>(db: A, news: &[M::New]) -> Result<Vec<M>> {
     let op = op::<M>("create_many");
-    let mut conn = db.connection().await.at(op)?;
-    retrying!(
-        A::Database,
-        conn,
-        op,
-        async {
-            let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
-            let mut created = Vec::with_capacity(news.len());
-            for new in news {
-                created.push(insert_on::<M, A::Database>(&mut tx, new, op).await?);
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            async {
+                let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
+                let mut created = Vec::with_capacity(news.len());
+                for new in news {
+                    created.push(insert_on::<M, A::Database>(&mut tx, new, op).await?);
+                }
+                tx.commit().await.at(op)?;
+                Ok(created)
             }
-            tx.commit().await.at(op)?;
-            Ok(created)
-        }
-        .await
-    )
+            .await
+        )
+    })
+    .await
 }

@@ -43,19 +43,22 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("add_many");
-        let ids = distinct(ids);
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        self.refuse_self_link(&ids, op)?;
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.add_many_on::<A::Database>(&mut conn, &ids, None, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let ids = distinct(ids);
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            self.refuse_self_link(&ids, op)?;
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.add_many_on::<A::Database>(&mut conn, &ids, None, op)
+                    .await
+            )
+        })
+        .await
     }
 
     /// `add_many`, with the join model's data that `columns` binds in every new link.
@@ -134,18 +137,21 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("remove_many");
-        let ids = distinct(ids);
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.remove_many_on::<A::Database>(&mut conn, &ids, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let ids = distinct(ids);
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.remove_many_on::<A::Database>(&mut conn, &ids, op)
+                    .await
+            )
+        })
+        .await
     }
 
     async fn remove_many_on<DB: Backend>(
@@ -188,16 +194,19 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("set");
-        let wanted = distinct(ids);
-        self.refuse_self_link(&wanted, op)?;
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.set_on::<A::Database>(&mut conn, &wanted, None, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let wanted = distinct(ids);
+            self.refuse_self_link(&wanted, op)?;
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.set_on::<A::Database>(&mut conn, &wanted, None, op)
+                    .await
+            )
+        })
+        .await
     }
 
     /// Locks the owner for an update (one `set` of it at a time) and the rows it will link,

@@ -39,14 +39,12 @@ pub trait Loader<O: Model>: Send + Sync {
         db: A,
         owners: &[O],
     ) -> impl Future<Output = Result<Vec<Self::Output>>> + Send {
-        async move {
-            let mut conn = db
-                .read_connection()
-                .await
-                .context(|| format!("{}: eager loading", O::def().name))?;
+        let op = crate::error::Op::model(O::def().name, "include");
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
             let ids = owners.iter().map(Model::id).collect();
             self.load_on::<A::Database>(&mut conn, ids).await
-        }
+        })
     }
 
     /// Loads for the owners with these ids on `conn`, one entry per id.

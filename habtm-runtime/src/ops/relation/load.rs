@@ -43,8 +43,12 @@ where
     O: Model,
     T: Model,
 {
-    let mut conn = db.read_connection().await.at(R::def().op("load"))?;
-    load_on::<R, O, T, A::Database>(&mut conn, owners, &filter).await
+    let op = R::def().op("load");
+    crate::trace::traced::<A::Database, _>(op, async move {
+        let mut conn = db.read_connection().await.at(op)?;
+        load_on::<R, O, T, A::Database>(&mut conn, owners, &filter).await
+    })
+    .await
 }
 
 /// [`load_ids`] on a connection: what each level of an [`Include`](super::Include) runs.

@@ -27,51 +27,60 @@ where
     /// comes back once. Whether the key exists is read from the catalog once per process.
     pub async fn find<A: Db>(&self, db: A, filter: Filter<T>) -> Result<Vec<T>> {
         let op = self.op("find");
-        filter.whole_rows(op)?;
-        let mut conn = db.read_connection().await.at(op)?;
-        let reads = self.reads::<A::Database>(&mut conn, op).await?;
-        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, &reads.select, 1);
-        let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
-        filter.write_tail_keyed(&mut w, ROWS, reads.id_order);
-        let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
-        decode_all::<T, A::Database>(rows.at(op)?).at(op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            filter.whole_rows(op)?;
+            let mut conn = db.read_connection().await.at(op)?;
+            let reads = self.reads::<A::Database>(&mut conn, op).await?;
+            let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, &reads.select, 1);
+            let mut args = self.owner_args::<A::Database>()?;
+            filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
+            filter.write_tail_keyed(&mut w, ROWS, reads.id_order);
+            let rows = run::fetch_all::<A::Database>(&mut conn, w, args).await;
+            decode_all::<T, A::Database>(rows.at(op)?).at(op)
+        })
+        .await
     }
 
     /// The linked rows matching `filter`, reading only its `fields` (LoopBack's `fields`):
     /// `find`'s statement with those columns in the `SELECT` list.
     pub async fn select<A: Db, S>(&self, db: A, filter: Filter<T, S>) -> Result<Vec<T::Partial>> {
         let op = self.op("select");
-        let dialect = <A::Database as Backend>::DIALECT;
-        let mask = filter.field_mask();
-        let mut conn = db.read_connection().await.at(op)?;
-        let reads = self.reads::<A::Database>(&mut conn, op).await?;
-        let head = format!(
-            "SELECT {}{}",
-            model::projection(T::def(), dialect, &mask),
-            reads.from_linked
-        );
-        let mut w = SqlWriter::continuing(dialect, &head, 1);
-        let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
-        filter.write_tail_keyed(&mut w, ROWS, reads.id_order);
-        let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
-            .await
-            .at(op)?;
-        rows.iter()
-            .map(|row| T::decode_partial::<A::Database>(row, 0, &mask))
-            .collect::<Result<_, _>>()
-            .at(op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let dialect = <A::Database as Backend>::DIALECT;
+            let mask = filter.field_mask();
+            let mut conn = db.read_connection().await.at(op)?;
+            let reads = self.reads::<A::Database>(&mut conn, op).await?;
+            let head = format!(
+                "SELECT {}{}",
+                model::projection(T::def(), dialect, &mask),
+                reads.from_linked
+            );
+            let mut w = SqlWriter::continuing(dialect, &head, 1);
+            let mut args = self.owner_args::<A::Database>()?;
+            filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
+            filter.write_tail_keyed(&mut w, ROWS, reads.id_order);
+            let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
+                .await
+                .at(op)?;
+            rows.iter()
+                .map(|row| T::decode_partial::<A::Database>(row, 0, &mask))
+                .collect::<Result<_, _>>()
+                .at(op)
+        })
+        .await
     }
 
     /// Every linked row, ordered by id: `find`'s statement without a filter, built once.
     pub async fn all<A: Db>(&self, db: A) -> Result<Vec<T>> {
         let op = self.op("all");
-        let mut conn = db.read_connection().await.at(op)?;
-        let sql = &self.reads::<A::Database>(&mut conn, op).await?.all;
-        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
-        let rows = <A::Database as Backend>::fetch_all(&mut conn, sql.text(), args).await;
-        decode_all::<T, A::Database>(rows.at(op)?).at(op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
+            let sql = &self.reads::<A::Database>(&mut conn, op).await?.all;
+            let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
+            let rows = <A::Database as Backend>::fetch_all(&mut conn, sql.text(), args).await;
+            decode_all::<T, A::Database>(rows.at(op)?).at(op)
+        })
+        .await
     }
 
     /// A new related row that is written only by [`Unsaved::save`]; no SQL until then.
@@ -86,14 +95,17 @@ where
     /// ?` (`t."id"` in the semi-join).
     pub async fn find_by_id<A: Db>(&self, db: A, target_id: T::Id) -> Result<Option<T>> {
         let op = self.op("find_by_id");
-        let mut conn = db.read_connection().await.at(op)?;
-        let sql = &self.reads::<A::Database>(&mut conn, op).await?.find_by_id;
-        let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
-        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
-        row.at(op)?
-            .map(|row| T::decode::<A::Database>(&row, 0))
-            .transpose()
-            .at(op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
+            let sql = &self.reads::<A::Database>(&mut conn, op).await?.find_by_id;
+            let args = sql.bind(&Binds::<A::Database>::pair(&self.owner_id, &target_id))?;
+            let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
+            row.at(op)?
+                .map(|row| T::decode::<A::Database>(&row, 0))
+                .transpose()
+                .at(op)
+        })
+        .await
     }
 
     pub(super) async fn exists_on<DB: Backend>(
@@ -112,9 +124,12 @@ where
     /// "assembly_id" = ? AND "part_id" = ?`.
     pub async fn exists<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("exists");
-        let mut conn = db.read_connection().await.at(op)?;
-        self.exists_on::<A::Database>(&mut conn, &target_id, op)
-            .await
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
+            self.exists_on::<A::Database>(&mut conn, &target_id, op)
+                .await
+        })
+        .await
     }
 
     /// How many rows are linked: `SELECT COUNT(*) FROM "AssemblyPart" WHERE "assembly_id" =
@@ -123,24 +138,30 @@ where
     /// counts once.
     pub async fn count<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("count");
-        let mut conn = db.read_connection().await.at(op)?;
-        let sql = &self.reads::<A::Database>(&mut conn, op).await?.count;
-        let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
-        let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
-        count_of::<A::Database>(row.at(op)?, op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
+            let sql = &self.reads::<A::Database>(&mut conn, op).await?.count;
+            let args = sql.bind(&Binds::<A::Database>::owner(&self.owner_id))?;
+            let row = <A::Database as Backend>::fetch_optional(&mut conn, sql.text(), args).await;
+            count_of::<A::Database>(row.at(op)?, op)
+        })
+        .await
     }
 
     /// How many linked rows match `filter`'s conditions (its order, limit and skip are
     /// ignored): `SELECT COUNT(*)` over `find`'s rows `AND <filter>`.
     pub async fn count_where<A: Db>(&self, db: A, filter: Filter<T>) -> Result<u64> {
         let op = self.op("count_where");
-        let mut conn = db.read_connection().await.at(op)?;
-        let count = &self.reads::<A::Database>(&mut conn, op).await?.count_where;
-        let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
-        let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
-        let row = run::fetch_optional::<A::Database>(&mut conn, w, args).await;
-        count_of::<A::Database>(row.at(op)?, op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
+            let count = &self.reads::<A::Database>(&mut conn, op).await?.count_where;
+            let mut w = SqlWriter::continuing(<A::Database as Backend>::DIALECT, count, 1);
+            let mut args = self.owner_args::<A::Database>()?;
+            filter.write_where::<A::Database>(&mut w, &mut args, ROWS, " AND ")?;
+            let row = run::fetch_optional::<A::Database>(&mut conn, w, args).await;
+            count_of::<A::Database>(row.at(op)?, op)
+        })
+        .await
     }
 
     pub(super) async fn ids_on<DB: Backend>(
@@ -161,8 +182,11 @@ where
     /// `SELECT "part_id" FROM "AssemblyPart" WHERE "assembly_id" = ? ORDER BY "part_id"`.
     pub async fn ids<A: Db>(&self, db: A) -> Result<Vec<T::Id>> {
         let op = self.op("ids");
-        let mut conn = db.read_connection().await.at(op)?;
-        self.ids_on::<A::Database>(&mut conn, op).await
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.read_connection().await.at(op)?;
+            self.ids_on::<A::Database>(&mut conn, op).await
+        })
+        .await
     }
 }
 

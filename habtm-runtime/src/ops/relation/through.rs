@@ -28,19 +28,22 @@ where
     /// statements of [`add`](Self::add), with the data's columns in the join row.
     pub async fn add_with<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<()> {
         let op = self.op("add_with");
-        self.refuse_self_link([&target_id], op)?;
-        let through = self.through_statements::<A::Database>(op)?;
-        let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-            bind_data::<A::Database, X>(through, &data, args)
-        };
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.link_on::<A::Database>(&mut conn, &target_id, Some(&bind_data), op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            self.refuse_self_link([&target_id], op)?;
+            let through = self.through_statements::<A::Database>(op)?;
+            let bind_data = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                bind_data::<A::Database, X>(through, &data, args)
+            };
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.link_on::<A::Database>(&mut conn, &target_id, Some(&bind_data), op)
+                    .await
+            )
+        })
+        .await
     }
 
     /// Inserts a row and links it, writing `link` into the join row (its key fields are
@@ -48,25 +51,28 @@ where
     /// either fails (a missing owner, or join data the table refuses).
     pub async fn create_with<A: Db>(&self, db: A, data: T::New, link: &X::New) -> Result<T> {
         let op = self.op("create_with");
-        let through = self.through_statements::<A::Database>(op)?;
-        let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-            bind_data::<A::Database, X>(through, link, args)
-        };
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            async {
-                let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
-                let row = model::insert_on::<T, A::Database>(&mut tx, &data, op).await?;
-                self.link_on::<A::Database>(&mut tx, row.id(), Some(&bind_link), op)
-                    .await?;
-                tx.commit().await.at(op)?;
-                Ok(row)
-            }
-            .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let through = self.through_statements::<A::Database>(op)?;
+            let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                bind_data::<A::Database, X>(through, link, args)
+            };
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                async {
+                    let mut tx = begin::<A::Database>(&mut conn).await.at(op)?;
+                    let row = model::insert_on::<T, A::Database>(&mut tx, &data, op).await?;
+                    self.link_on::<A::Database>(&mut tx, row.id(), Some(&bind_link), op)
+                        .await?;
+                    tx.commit().await.at(op)?;
+                    Ok(row)
+                }
+                .await
+            )
+        })
+        .await
     }
 
     /// Links every row in `ids`, as [`add_many`](Self::add_many), each new join row getting
@@ -77,23 +83,26 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("add_many_with");
-        let through = self.through_statements::<A::Database>(op)?;
-        let ids = distinct(ids);
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        self.refuse_self_link(&ids, op)?;
-        let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-            bind_data::<A::Database, X>(through, link, args)
-        };
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.add_many_on::<A::Database>(&mut conn, &ids, Some(&bind_link), op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let through = self.through_statements::<A::Database>(op)?;
+            let ids = distinct(ids);
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            self.refuse_self_link(&ids, op)?;
+            let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                bind_data::<A::Database, X>(through, link, args)
+            };
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.add_many_on::<A::Database>(&mut conn, &ids, Some(&bind_link), op)
+                    .await
+            )
+        })
+        .await
     }
 
     /// Makes the linked rows exactly `ids`, as [`set`](Self::set): the links that stay keep
@@ -103,20 +112,23 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("set_with");
-        let through = self.through_statements::<A::Database>(op)?;
-        let wanted = distinct(ids);
-        self.refuse_self_link(&wanted, op)?;
-        let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-            bind_data::<A::Database, X>(through, link, args)
-        };
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.set_on::<A::Database>(&mut conn, &wanted, Some(&bind_link), op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let through = self.through_statements::<A::Database>(op)?;
+            let wanted = distinct(ids);
+            self.refuse_self_link(&wanted, op)?;
+            let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                bind_data::<A::Database, X>(through, link, args)
+            };
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.set_on::<A::Database>(&mut conn, &wanted, Some(&bind_link), op)
+                    .await
+            )
+        })
+        .await
     }
 
     /// The linked rows with their join rows, `(part, link)`, where `filter` acts on the join
@@ -127,26 +139,29 @@ where
     /// <filter on j> ORDER BY ...`.
     pub async fn find_with_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<Vec<(T, X)>> {
         let op = self.op("find_with_links");
-        let through = self.through_statements::<A::Database>(op)?;
-        let dialect = <A::Database as Backend>::DIALECT;
-        let mut w = SqlWriter::continuing(dialect, &through.with_links, 1);
-        let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
-        filter.write_tail(&mut w, JOIN_ROWS);
-        let mut conn = db.read_connection().await.at(op)?;
-        let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
-            .await
-            .at(op)?;
-        let width = T::def().columns.len();
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    T::decode::<A::Database>(row, 0)?,
-                    X::decode::<A::Database>(row, width)?,
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .at(op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let through = self.through_statements::<A::Database>(op)?;
+            let dialect = <A::Database as Backend>::DIALECT;
+            let mut w = SqlWriter::continuing(dialect, &through.with_links, 1);
+            let mut args = self.owner_args::<A::Database>()?;
+            filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
+            filter.write_tail(&mut w, JOIN_ROWS);
+            let mut conn = db.read_connection().await.at(op)?;
+            let rows = run::fetch_all::<A::Database>(&mut conn, w, args)
+                .await
+                .at(op)?;
+            let width = T::def().columns.len();
+            rows.iter()
+                .map(|row| {
+                    Ok((
+                        T::decode::<A::Database>(row, 0)?,
+                        X::decode::<A::Database>(row, width)?,
+                    ))
+                })
+                .collect::<Result<_, sqlx::Error>>()
+                .at(op)
+        })
+        .await
     }
 
     /// How many of this owner's links match `filter` on the join model's columns:
@@ -154,24 +169,27 @@ where
     /// `kit.components().count_links(db, Filter::new().filter(KitComponent::QUANTITY.gt(Some(2))))`.
     pub async fn count_links<A: Db>(&self, db: A, filter: Filter<X>) -> Result<u64> {
         let op = self.op("count_links");
-        self.through_statements::<A::Database>(op)?;
-        let rel = self.rel();
-        let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
-        w.push("SELECT COUNT(*) FROM ")
-            .ident(rel.table())
-            .push(" AS ")
-            .push(JOIN_ROWS)
-            .push(" WHERE ")
-            .qualified(JOIN_ROWS, rel.owner_key)
-            .push(" = ")
-            .param();
-        let mut args = self.owner_args::<A::Database>()?;
-        filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
-        let mut conn = db.read_connection().await.at(op)?;
-        let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
-            .await
-            .at(op)?;
-        super::count_of::<A::Database>(row, op)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            self.through_statements::<A::Database>(op)?;
+            let rel = self.rel();
+            let mut w = SqlWriter::new(<A::Database as Backend>::DIALECT);
+            w.push("SELECT COUNT(*) FROM ")
+                .ident(rel.table())
+                .push(" AS ")
+                .push(JOIN_ROWS)
+                .push(" WHERE ")
+                .qualified(JOIN_ROWS, rel.owner_key)
+                .push(" = ")
+                .param();
+            let mut args = self.owner_args::<A::Database>()?;
+            filter.write_where::<A::Database>(&mut w, &mut args, JOIN_ROWS, " AND ")?;
+            let mut conn = db.read_connection().await.at(op)?;
+            let row = run::fetch_optional::<A::Database>(&mut conn, w, args)
+                .await
+                .at(op)?;
+            super::count_of::<A::Database>(row, op)
+        })
+        .await
     }
 
     /// Writes `data` into the join row of this link (every column but its id and the two
@@ -179,29 +197,32 @@ where
     /// "kit_id" = ? AND "component_id" = ?`.
     pub async fn update_link<A: Db>(&self, db: A, target_id: T::Id, data: X::New) -> Result<bool> {
         let op = self.op("update_link");
-        let through = self.through_statements::<A::Database>(op)?;
-        let Some(sql) = &through.update_link else {
-            return self.exists(db, target_id).await;
-        };
-        let mut conn = db.connection().await.at(op)?;
-        let updated = retrying!(
-            A::Database,
-            conn,
-            op,
-            async {
-                let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
-                    bind_data::<A::Database, X>(through, &data, args)
-                };
-                let binds = Binds::<A::Database>::pair(&self.owner_id, &target_id);
-                let args = sql.bind(&binds.columns(&columns))?;
-                <A::Database as Backend>::execute(&mut conn, sql.text(), args)
-                    .await
-                    .at(op)
-            }
-            .await
-        )?;
-        // MySQL counts rows that matched; the others count rows written, which is the same here.
-        Ok(updated > 0)
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let through = self.through_statements::<A::Database>(op)?;
+            let Some(sql) = &through.update_link else {
+                return self.exists(db, target_id).await;
+            };
+            let mut conn = db.connection().await.at(op)?;
+            let updated = retrying!(
+                A::Database,
+                conn,
+                op,
+                async {
+                    let columns = |args: &mut <A::Database as sqlx::Database>::Arguments| {
+                        bind_data::<A::Database, X>(through, &data, args)
+                    };
+                    let binds = Binds::<A::Database>::pair(&self.owner_id, &target_id);
+                    let args = sql.bind(&binds.columns(&columns))?;
+                    <A::Database as Backend>::execute(&mut conn, sql.text(), args)
+                        .await
+                        .at(op)
+                }
+                .await
+            )?;
+            // MySQL counts rows that matched; the others count rows written, which is the same here.
+            Ok(updated > 0)
+        })
+        .await
     }
 }
 

@@ -28,27 +28,33 @@ where
     /// writes nothing, and fails the call, if the owner is gone.
     pub async fn create<A: Db>(&self, db: A, data: T::New) -> Result<T> {
         let op = self.op("create");
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.create_on::<A::Database>(&mut conn, &data, op).await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.create_on::<A::Database>(&mut conn, &data, op).await
+            )
+        })
+        .await
     }
 
     /// Inserts and links every row of `data`, in one transaction: all or none; `create`'s
     /// two statements per row.
     pub async fn create_many<A: Db>(&self, db: A, data: &[T::New]) -> Result<Vec<T>> {
         let op = self.op("create_many");
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.create_many_on::<A::Database>(&mut conn, data, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.create_many_on::<A::Database>(&mut conn, data, op)
+                    .await
+            )
+        })
+        .await
     }
 
     async fn create_many_on<DB: Backend>(
@@ -128,15 +134,18 @@ where
     /// pair exists. A missing owner or target is [`Error::NotFound`] naming it.
     pub async fn add<A: Db>(&self, db: A, target_id: T::Id) -> Result<()> {
         let op = self.op("add");
-        self.refuse_self_link([&target_id], op)?;
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.link_on::<A::Database>(&mut conn, &target_id, None, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            self.refuse_self_link([&target_id], op)?;
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.link_on::<A::Database>(&mut conn, &target_id, None, op)
+                    .await
+            )
+        })
+        .await
     }
 
     /// Writes the link to `target_id` unless it exists (and for a symmetric relation its
@@ -351,14 +360,17 @@ where
     /// "AssemblyPart" WHERE "assembly_id" = ? AND "part_id" = ?`.
     pub async fn remove<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("remove");
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.remove_on::<A::Database>(&mut conn, &target_id, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.remove_on::<A::Database>(&mut conn, &target_id, op)
+                    .await
+            )
+        })
+        .await
     }
 
     async fn remove_on<DB: Backend>(
@@ -395,14 +407,17 @@ where
         data: T::New,
     ) -> Result<Option<T>> {
         let op = self.op("update_by_id");
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.update_on::<A::Database>(&mut conn, &target_id, &data, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.update_on::<A::Database>(&mut conn, &target_id, &data, op)
+                    .await
+            )
+        })
+        .await
     }
 
     async fn update_on<DB: Backend>(
@@ -441,14 +456,17 @@ where
     /// lock).
     pub async fn destroy<A: Db>(&self, db: A, target_id: T::Id) -> Result<bool> {
         let op = self.op("destroy");
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.destroy_on::<A::Database>(&mut conn, &target_id, op)
-                .await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.destroy_on::<A::Database>(&mut conn, &target_id, op)
+                    .await
+            )
+        })
+        .await
     }
 
     async fn destroy_on<DB: Backend>(
@@ -495,13 +513,16 @@ where
     /// order `set` takes its locks).
     pub async fn clear<A: Db>(&self, db: A) -> Result<u64> {
         let op = self.op("clear");
-        let mut conn = db.connection().await.at(op)?;
-        retrying!(
-            A::Database,
-            conn,
-            op,
-            self.clear_on::<A::Database>(&mut conn, op).await
-        )
+        crate::trace::traced::<A::Database, _>(op, async move {
+            let mut conn = db.connection().await.at(op)?;
+            retrying!(
+                A::Database,
+                conn,
+                op,
+                self.clear_on::<A::Database>(&mut conn, op).await
+            )
+        })
+        .await
     }
 
     async fn clear_on<DB: Backend>(&self, conn: &mut DB::Connection, op: Op) -> Result<u64> {
