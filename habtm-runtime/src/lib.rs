@@ -24,10 +24,10 @@ mod db;
 mod replicas;
 mod retry;
 mod run;
-mod trace;
 
 // What models and relations are, and their fixed statements.
 mod def;
+mod trace;
 
 mod statement;
 
