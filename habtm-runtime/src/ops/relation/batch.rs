@@ -43,22 +43,30 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("add_many");
-        crate::trace::traced::<A::Database, _>(op, async move {
-            let ids = distinct(ids);
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            self.refuse_self_link(&ids, op)?;
-            let mut conn = db.connection().await.at(op)?;
-            retrying!(
-                A::Database,
-                conn,
-                op,
-                self.add_many_on::<A::Database>(&mut conn, &ids, None, op)
-                    .await
-            )
-        })
-        .await
+        crate::trace::traced::<A::Database, _>(op, self.add_many_call(db, ids, None, op)).await
+    }
+
+    /// `add_many` and `add_many_with` on `db`, with the join data `columns` binds.
+    pub(super) async fn add_many_call<A: Db>(
+        &self,
+        db: A,
+        ids: impl IntoIterator<Item = T::Id>,
+        columns: Option<BindColumns<'_, A::Database>>,
+        op: Op,
+    ) -> Result<u64> {
+        let ids = distinct(ids);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.refuse_self_link(&ids, op)?;
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.add_many_on::<A::Database>(&mut conn, &ids, columns, op)
+                .await
+        )
     }
 
     /// `add_many`, with the join model's data that `columns` binds in every new link.
@@ -194,19 +202,27 @@ where
         I: IntoIterator<Item = T::Id>,
     {
         let op = self.op("set");
-        crate::trace::traced::<A::Database, _>(op, async move {
-            let wanted = distinct(ids);
-            self.refuse_self_link(&wanted, op)?;
-            let mut conn = db.connection().await.at(op)?;
-            retrying!(
-                A::Database,
-                conn,
-                op,
-                self.set_on::<A::Database>(&mut conn, &wanted, None, op)
-                    .await
-            )
-        })
-        .await
+        crate::trace::traced::<A::Database, _>(op, self.set_call(db, ids, None, op)).await
+    }
+
+    /// `set` and `set_with` on `db`, with the join data `columns` binds in new links.
+    pub(super) async fn set_call<A: Db>(
+        &self,
+        db: A,
+        ids: impl IntoIterator<Item = T::Id>,
+        columns: Option<BindColumns<'_, A::Database>>,
+        op: Op,
+    ) -> Result<()> {
+        let wanted = distinct(ids);
+        self.refuse_self_link(&wanted, op)?;
+        let mut conn = db.connection().await.at(op)?;
+        retrying!(
+            A::Database,
+            conn,
+            op,
+            self.set_on::<A::Database>(&mut conn, &wanted, columns, op)
+                .await
+        )
     }
 
     /// Locks the owner for an update (one `set` of it at a time) and the rows it will link,

@@ -11,7 +11,7 @@ use crate::retry::{begin, retrying};
 use crate::run;
 use crate::sql::{Binds, JOIN_ROWS, SqlWriter};
 
-use super::{Related, distinct};
+use super::Related;
 
 /// The methods of a relation `through` a join model `X`.
 impl<R, O, T, X> Related<R>
@@ -85,22 +85,10 @@ where
         let op = self.op("add_many_with");
         crate::trace::traced::<A::Database, _>(op, async move {
             let through = self.through_statements::<A::Database>(op)?;
-            let ids = distinct(ids);
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            self.refuse_self_link(&ids, op)?;
             let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
                 bind_data::<A::Database, X>(through, link, args)
             };
-            let mut conn = db.connection().await.at(op)?;
-            retrying!(
-                A::Database,
-                conn,
-                op,
-                self.add_many_on::<A::Database>(&mut conn, &ids, Some(&bind_link), op)
-                    .await
-            )
+            self.add_many_call(db, ids, Some(&bind_link), op).await
         })
         .await
     }
@@ -114,19 +102,10 @@ where
         let op = self.op("set_with");
         crate::trace::traced::<A::Database, _>(op, async move {
             let through = self.through_statements::<A::Database>(op)?;
-            let wanted = distinct(ids);
-            self.refuse_self_link(&wanted, op)?;
             let bind_link = |args: &mut <A::Database as sqlx::Database>::Arguments| {
                 bind_data::<A::Database, X>(through, link, args)
             };
-            let mut conn = db.connection().await.at(op)?;
-            retrying!(
-                A::Database,
-                conn,
-                op,
-                self.set_on::<A::Database>(&mut conn, &wanted, Some(&bind_link), op)
-                    .await
-            )
+            self.set_call(db, ids, Some(&bind_link), op).await
         })
         .await
     }
